@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/cobra"
+
+	"github.com/toolmux/toolmux/config"
+	"github.com/toolmux/toolmux/server"
+	"github.com/toolmux/toolmux/session"
+	"github.com/toolmux/toolmux/tools"
+)
+
+type serveOptions struct {
+	session   string
+	ephemeral bool
+	toolkits  []string
+	tools     []string
+	tags      []string
+	expose    []string
+	noMeta    bool
+}
+
+func newServeCmd(g *globals) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve one session over MCP on stdio (what an MCP client launches)",
+		Long: `Serve one session over MCP on stdin/stdout. stdout carries only JSON-RPC; logs go to stderr.
+
+Lists take comma-separated values; a leading "-" disables instead of enables:
+  --toolkits github,slack     only these toolkits      --toolkits -slack   every toolkit but slack
+  --tags readOnlyHint         only read-only tools     --tags -destructiveHint
+  --tools GITHUB_GET_REPO     only these tools
+Flags replace the config's lists of the same kind.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), g, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.session, "session", "", "session name to create or resume (default from config: \"default\")")
+	f.BoolVar(&o.ephemeral, "ephemeral", false, "a throwaway session, deleted with its files on exit")
+	f.StringSliceVar(&o.toolkits, "toolkits", nil, "toolkits to enable (or -slug to disable)")
+	f.StringSliceVar(&o.tools, "tools", nil, "tool slugs to enable (or -SLUG to disable)")
+	f.StringSliceVar(&o.tags, "tags", nil, "tags to enable (or -tag to disable)")
+	f.StringSliceVar(&o.expose, "expose", nil, "toolkit tool slugs to list directly next to the meta tools")
+	f.BoolVar(&o.noMeta, "no-meta", false, "direct access: serve only the filtered toolkit tools, no meta tools")
+	cmd.MarkFlagsMutuallyExclusive("session", "ephemeral")
+	return cmd
+}
+
+// splitList turns "a,-b" flags into enable and disable lists; mixing both is an error.
+func splitList(flag string, values []string) (tools.List, error) {
+	var l tools.List
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		if name, ok := strings.CutPrefix(v, "-"); ok {
+			l.Disable = append(l.Disable, name)
+		} else {
+			l.Enable = append(l.Enable, v)
+		}
+	}
+	if flag != "--tags" && len(l.Enable) > 0 && len(l.Disable) > 0 {
+		return l, usageError("%s: give names to enable or -names to disable, not both", flag)
+	}
+	return l, nil
+}
+
+// Filter converts the config's filter to the catalog model.
+func Filter(c config.Filter) tools.Filter {
+	f := tools.Filter{
+		Toolkits: tools.List{Enable: c.Toolkits.Enable, Disable: c.Toolkits.Disable},
+		Tags:     tools.List{Enable: c.Tags.Enable, Disable: c.Tags.Disable},
+	}
+	for slug, tf := range c.Toolkit {
+		if f.Toolkit == nil {
+			f.Toolkit = map[string]tools.ToolkitFilter{}
+		}
+		f.Toolkit[slug] = tools.ToolkitFilter{
+			Tools: tools.List{Enable: tf.Tools.Enable, Disable: tf.Tools.Disable},
+			Tags:  tools.List{Enable: tf.Tags.Enable, Disable: tf.Tags.Disable},
+		}
+	}
+	return f
+}
+
+func runServe(ctx context.Context, g *globals, o serveOptions) error {
+	e, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	filter := Filter(e.cfg.Filter)
+	for _, fl := range []struct {
+		name   string
+		values []string
+		dst    *tools.List
+	}{{"--toolkits", o.toolkits, &filter.Toolkits}, {"--tools", o.tools, &filter.Tools}, {"--tags", o.tags, &filter.Tags}} {
+		if len(fl.values) == 0 {
+			continue
+		}
+		l, err := splitList(fl.name, fl.values)
+		if err != nil {
+			return err
+		}
+		*fl.dst = l
+	}
+	name := o.session
+	if name == "" {
+		name = e.cfg.Session
+	}
+	expose := e.cfg.Serve.Expose
+	if len(o.expose) > 0 {
+		expose = o.expose
+	}
+	noMeta := o.noMeta || e.cfg.Serve.NoMeta
+	if retention := e.cfg.Execution.RetentionDays; retention > 0 {
+		go pruneExecutions(ctx, e, retention)
+	}
+	future := session.LoadCatalogAsync(ctx, e.catalogOptions())
+	sess, err := session.Open(ctx, e.db, future, session.Options{
+		Name: name, Ephemeral: o.ephemeral, UserID: e.user, Filter: filter, Expose: expose,
+		StateDir: e.stateDir, Execution: e.cfg.Execution, Connections: e.auth, Logger: e.log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := sess.Close(context.WithoutCancel(ctx)); err != nil {
+			e.log.Warn("closing session", "err", err)
+		}
+	}()
+	srv, err := server.New(ctx, server.Options{
+		Session: sess, Prefix: e.cfg.MetaToolPrefix, NoMeta: noMeta, Version: session.Version, Logger: e.log,
+	})
+	if err != nil {
+		return err
+	}
+	go func() {
+		cat, err := future.Get(ctx)
+		if err != nil {
+			e.log.Error("tool catalog failed to load", "err", err)
+			return
+		}
+		for _, p := range cat.Problems {
+			e.log.Warn("toolkit not loaded", "problem", p)
+		}
+		e.log.Info("catalog ready", "toolkits", len(cat.Toolkits()), "tools", cat.Len())
+	}()
+	e.log.Info("serving MCP on stdio", "session_id", sess.ID(), "user", e.user, "state_dir", e.stateDir)
+	if err := srv.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("mcp server: %w", err)
+	}
+	return nil
+}

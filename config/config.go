@@ -1,0 +1,344 @@
+// Package config is toolmux's configuration: the TOML schema, the embedded default, the lookup of the config file
+// and of the state directory (XDG), and validation with errors that name the key.
+//
+// It depends on nothing else in toolmux. Precedence is flags over environment over the file over the embedded
+// default; callers apply flags after Load.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+//go:embed default.toml
+var defaultTOML []byte
+
+// Config is the whole configuration.
+type Config struct {
+	// User is whose connected accounts and sessions are in scope; empty means the OS user name.
+	User string `toml:"user"`
+	// Session is the session name `serve` resumes when --session is not given.
+	Session string `toml:"session"`
+	// MetaToolPrefix renames the six meta tools at once: PREFIX_SEARCH_TOOLS, ….
+	MetaToolPrefix string `toml:"meta_tool_prefix"`
+	// LogLevel is debug, info, warn or error; logs go to stderr.
+	LogLevel string `toml:"log_level"`
+	// StateDir holds state.db and session files; empty means $TOOLMUX_STATE_DIR or $XDG_STATE_HOME/toolmux.
+	StateDir string `toml:"state_dir"`
+
+	Serve     Serve           `toml:"serve"`
+	Filter    Filter          `toml:"filter"`
+	Execution Execution       `toml:"execution"`
+	Builtin   Builtin         `toml:"builtin"`
+	Toolkits  []Toolkit       `toml:"toolkits"`
+	Auth      map[string]Auth `toml:"auth"`
+
+	// file is where the config was read from; empty for the embedded default.
+	file string
+}
+
+// Serve configures the MCP server.
+type Serve struct {
+	// Expose lists toolkit tool slugs listed directly in tools/list next to the meta tools.
+	Expose []string `toml:"expose"`
+	// NoMeta serves only the filtered toolkit tools, without meta tools (direct access).
+	NoMeta bool `toml:"no_meta"`
+}
+
+// Filter decides which tools a session may see and run (Composio semantics).
+type Filter struct {
+	// Toolkits is an enable list or a disable list of toolkit slugs, not both.
+	Toolkits List `toml:"toolkits"`
+	// Tags: enable means "has at least one of", disable means "has none of".
+	Tags List `toml:"tags"`
+	// Toolkit holds per-toolkit tool and tag lists; a toolkit's tag lists replace the global ones for its tools.
+	Toolkit map[string]ToolkitFilter `toml:"toolkit"`
+}
+
+// List is an enable list or a disable list.
+type List struct {
+	Enable  []string `toml:"enable"`
+	Disable []string `toml:"disable"`
+}
+
+// ToolkitFilter narrows one toolkit.
+type ToolkitFilter struct {
+	Tools List `toml:"tools"`
+	Tags  List `toml:"tags"`
+}
+
+// Execution bounds tool calls.
+type Execution struct {
+	// Concurrency is how many calls of one multi-execute run at once.
+	Concurrency int `toml:"concurrency"`
+	// TimeoutSeconds bounds each call.
+	TimeoutSeconds int `toml:"timeout_seconds"`
+	// OffloadThresholdChars: a response longer than this is written to the files dir and previewed.
+	OffloadThresholdChars int `toml:"offload_threshold_chars"`
+	// MaxResponseBytes refuses larger HTTP responses.
+	MaxResponseBytes int64 `toml:"max_response_bytes"`
+	// RetentionDays keeps the execution log this long; 0 keeps it forever.
+	RetentionDays int `toml:"retention_days"`
+}
+
+// Builtin adjusts curated toolkits.
+type Builtin struct {
+	// Disable switches curated toolkits off.
+	Disable []string `toml:"disable"`
+	// BaseURL points a curated toolkit at another host (GitHub Enterprise, a local mock), by toolkit slug.
+	BaseURL map[string]string `toml:"base_url"`
+}
+
+// Toolkit declares a toolkit imported from an OpenAPI document.
+type Toolkit struct {
+	Slug string `toml:"slug"`
+	// Type is "openapi" (upstream MCP servers come in a later version).
+	Type string `toml:"type"`
+	// Spec is the document's path; a relative path is relative to the config file's directory.
+	Spec string `toml:"spec"`
+	// BaseURL overrides the document's server URL.
+	BaseURL string `toml:"base_url"`
+	// Replace lets this toolkit take the slug of a built-in one.
+	Replace bool `toml:"replace"`
+}
+
+// Auth gives a toolkit static credentials. Secret values are references, never plain text: env:NAME.
+type Auth struct {
+	// Scheme is BEARER_TOKEN, API_KEY, BASIC or NO_AUTH.
+	Scheme string `toml:"scheme"`
+	// Token is the bearer token or API key reference.
+	Token string `toml:"token"`
+	// In and Name place an API key ("header" or "query", and its name); empty uses the toolkit's declared scheme.
+	In   string `toml:"in"`
+	Name string `toml:"name"`
+	// Username and Password (a reference) for BASIC.
+	Username string `toml:"username"`
+	Password string `toml:"password"`
+}
+
+// File returns the path the config was loaded from, or "" for the embedded default.
+func (c *Config) File() string { return c.file }
+
+// Default returns the embedded default configuration.
+func Default() *Config {
+	c, err := parse(defaultTOML, "")
+	if err != nil {
+		panic(fmt.Sprintf("embedded default config is invalid: %v", err))
+	}
+	return c
+}
+
+// Load reads the config file at path; an empty path returns the embedded default.
+func Load(path string) (*Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w (create one with `toolmux config init`)", err)
+	}
+	return parse(data, path)
+}
+
+// Parse reads a config from TOML text; name is used in error messages.
+func Parse(data []byte, name string) (*Config, error) { return parse(data, name) }
+
+func parse(data []byte, file string) (*Config, error) {
+	c := &Config{}
+	if err := toml.Unmarshal(defaultTOML, c); err != nil {
+		return nil, fmt.Errorf("embedded default config: %w", err)
+	}
+	// Slices and maps from the default must not leak into a file that sets its own.
+	c.Toolkits, c.Auth = nil, nil
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return nil, describeDecodeError(displayName(file), err)
+	}
+	c.file = file
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", displayName(file), err)
+	}
+	return c, nil
+}
+
+func displayName(file string) string {
+	if file == "" {
+		return "embedded default config"
+	}
+	return file
+}
+
+func describeDecodeError(name string, err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var keys []string
+		for _, e := range strict.Errors {
+			row, _ := e.Position()
+			keys = append(keys, fmt.Sprintf("%q (line %d)", strings.Join(e.Key(), "."), row))
+		}
+		return fmt.Errorf("%s: unknown key %s; see config.example.toml for the keys toolmux knows", name, strings.Join(keys, ", "))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		key := strings.Join(de.Key(), ".")
+		if key != "" {
+			return fmt.Errorf("%s:%d:%d: key %q: %s", name, row, col, key, de.Error())
+		}
+		return fmt.Errorf("%s:%d:%d: %s", name, row, col, de.Error())
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+var (
+	slugRE     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	sessionRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	prefixRE   = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
+	envRefRE   = regexp.MustCompile(`^env:[A-Za-z_][A-Za-z0-9_]*$`)
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	authScheme = []string{"BEARER_TOKEN", "API_KEY", "BASIC", "NO_AUTH"}
+)
+
+// ValidSlug reports whether s is a valid toolkit slug.
+func ValidSlug(s string) bool { return slugRE.MatchString(s) }
+
+// ValidSessionName reports whether s can name a session.
+func ValidSessionName(s string) bool { return sessionRE.MatchString(s) }
+
+// Validate checks every key and returns the first problem, naming the key and the fix.
+func (c *Config) Validate() error {
+	if c.Session != "" && !ValidSessionName(c.Session) {
+		return fmt.Errorf("session = %q: use letters, digits, '.', '_' or '-' (at most 128)", c.Session)
+	}
+	if !prefixRE.MatchString(c.MetaToolPrefix) {
+		return fmt.Errorf("meta_tool_prefix = %q: use upper-case letters, digits and '_', starting with a letter (e.g. COMPOSIO or TOOLMUX)", c.MetaToolPrefix)
+	}
+	if !slices.Contains(logLevels, c.LogLevel) {
+		return fmt.Errorf("log_level = %q: use one of %s", c.LogLevel, strings.Join(logLevels, ", "))
+	}
+	if err := c.Filter.validate(); err != nil {
+		return err
+	}
+	e := c.Execution
+	switch {
+	case e.Concurrency < 1 || e.Concurrency > 64:
+		return fmt.Errorf("execution.concurrency = %d: use 1 to 64", e.Concurrency)
+	case e.TimeoutSeconds < 1 || e.TimeoutSeconds > 3600:
+		return fmt.Errorf("execution.timeout_seconds = %d: use 1 to 3600", e.TimeoutSeconds)
+	case e.OffloadThresholdChars < 100:
+		return fmt.Errorf("execution.offload_threshold_chars = %d: use at least 100", e.OffloadThresholdChars)
+	case e.MaxResponseBytes < 1024:
+		return fmt.Errorf("execution.max_response_bytes = %d: use at least 1024", e.MaxResponseBytes)
+	case e.RetentionDays < 0:
+		return fmt.Errorf("execution.retention_days = %d: use 0 (keep forever) or more", e.RetentionDays)
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Toolkits {
+		where := fmt.Sprintf("toolkits[%d]", i)
+		if !ValidSlug(t.Slug) {
+			return fmt.Errorf("%s.slug = %q: use lower-case letters, digits and '_', starting with a letter", where, t.Slug)
+		}
+		if seen[t.Slug] {
+			return fmt.Errorf("%s.slug = %q: declared twice; remove one of the [[toolkits]] entries", where, t.Slug)
+		}
+		seen[t.Slug] = true
+		if t.Type != "openapi" {
+			return fmt.Errorf("%s.type = %q: only \"openapi\" is supported", where, t.Type)
+		}
+		if t.Spec == "" {
+			return fmt.Errorf("%s.spec is missing: give the path of the OpenAPI or Swagger document", where)
+		}
+	}
+	for slug, a := range c.Auth {
+		if err := a.validate("auth." + slug); err != nil {
+			return err
+		}
+	}
+	for _, slug := range c.Builtin.Disable {
+		if !ValidSlug(slug) {
+			return fmt.Errorf("builtin.disable: %q is not a toolkit slug", slug)
+		}
+	}
+	for slug, u := range c.Builtin.BaseURL {
+		if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+			return fmt.Errorf("builtin.base_url.%s = %q: use an absolute http(s) URL", slug, u)
+		}
+	}
+	for i, t := range c.Toolkits {
+		if t.BaseURL != "" && !strings.HasPrefix(t.BaseURL, "https://") && !strings.HasPrefix(t.BaseURL, "http://") {
+			return fmt.Errorf("toolkits[%d].base_url = %q: use an absolute http(s) URL", i, t.BaseURL)
+		}
+	}
+	return nil
+}
+
+func (f Filter) validate() error {
+	if len(f.Toolkits.Enable) > 0 && len(f.Toolkits.Disable) > 0 {
+		return errors.New("filter.toolkits: set enable or disable, not both")
+	}
+	for slug, tf := range f.Toolkit {
+		if !ValidSlug(slug) {
+			return fmt.Errorf("filter.toolkit.%s: not a toolkit slug", slug)
+		}
+		if len(tf.Tools.Enable) > 0 && len(tf.Tools.Disable) > 0 {
+			return fmt.Errorf("filter.toolkit.%s.tools: set enable or disable, not both", slug)
+		}
+	}
+	return nil
+}
+
+func (a Auth) validate(where string) error {
+	if !slices.Contains(authScheme, a.Scheme) {
+		return fmt.Errorf("%s.scheme = %q: use one of %s (OAuth comes with `toolmux connect`)", where, a.Scheme, strings.Join(authScheme, ", "))
+	}
+	for key, v := range map[string]string{"token": a.Token, "password": a.Password} {
+		if v != "" && !envRefRE.MatchString(v) {
+			return fmt.Errorf("%s.%s: secrets are never written in the config; set an environment variable and write \"env:NAME\"", where, key)
+		}
+	}
+	switch a.Scheme {
+	case "BEARER_TOKEN", "API_KEY":
+		if a.Token == "" {
+			return fmt.Errorf("%s.token is missing: write token = \"env:NAME\"", where)
+		}
+	case "BASIC":
+		if a.Username == "" || a.Password == "" {
+			return fmt.Errorf("%s: BASIC needs username and password = \"env:NAME\"", where)
+		}
+	}
+	if a.In != "" && a.In != "header" && a.In != "query" {
+		return fmt.Errorf("%s.in = %q: use \"header\" or \"query\"", where, a.In)
+	}
+	return nil
+}
+
+// ResolveSecret returns the value a secret reference points to.
+func ResolveSecret(ref string) (string, error) {
+	name, ok := strings.CutPrefix(ref, "env:")
+	if !ok {
+		return "", fmt.Errorf("secret reference %q: only env:NAME is supported", ref)
+	}
+	v, ok := os.LookupEnv(name)
+	if !ok || v == "" {
+		return "", fmt.Errorf("environment variable %s is not set (the config refers to it as %q)", name, ref)
+	}
+	return v, nil
+}
+
+// SpecPath returns t.Spec resolved against the config file's directory.
+func (c *Config) SpecPath(t Toolkit) string {
+	if filepath.IsAbs(t.Spec) || c.file == "" {
+		return t.Spec
+	}
+	return filepath.Join(filepath.Dir(c.file), t.Spec)
+}

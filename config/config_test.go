@@ -1,0 +1,166 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestExampleLoadsAndDocumentsEveryKey(t *testing.T) {
+	c, err := Load(filepath.Join("..", "config.example.toml"))
+	if err != nil {
+		t.Fatalf("config.example.toml must load: %v", err)
+	}
+	if len(c.Toolkits) != 1 || c.Toolkits[0].Slug != "petstore" {
+		t.Errorf("example toolkits = %+v, want the petstore entry", c.Toolkits)
+	}
+	if got := c.SpecPath(c.Toolkits[0]); got != filepath.Join("..", "specs", "petstore.yaml") {
+		t.Errorf("SpecPath = %q, want it relative to the config file", got)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "config.example.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, key := range tomlKeys(reflect.TypeOf(Config{})) {
+		if !strings.Contains(text, "\n"+key+" =") && !strings.Contains(text, "."+key+"]") && !strings.Contains(text, "["+key+"]") && !strings.Contains(text, "[["+key+"]]") && !strings.Contains(text, "["+key+".") && !strings.Contains(text, "."+key+".") {
+			t.Errorf("config.example.toml does not document key %q", key)
+		}
+	}
+}
+
+// tomlKeys lists the toml key names of a struct type, recursively.
+func tomlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := strings.Split(f.Tag.Get("toml"), ",")[0]
+		if name == "" || name == "-" {
+			continue
+		}
+		keys = append(keys, name)
+		ft := f.Type
+		for ft.Kind() == reflect.Slice || ft.Kind() == reflect.Map || ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			keys = append(keys, tomlKeys(ft)...)
+		}
+	}
+	return keys
+}
+
+func TestDefault(t *testing.T) {
+	c := Default()
+	if c.Session != "default" || c.MetaToolPrefix != "COMPOSIO" || c.Execution.Concurrency != 8 ||
+		c.Execution.OffloadThresholdChars != 20000 || c.File() != "" {
+		t.Errorf("unexpected default: %+v", c)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		want       []string // substrings of the error
+	}{
+		{"unknown key names key and line", "log_level = \"info\"\nsesion = \"x\"\n", []string{`"sesion"`, "line 2", "config.example.toml"}},
+		{"unknown nested key", "[execution]\nconcurency = 3\n", []string{`"execution.concurency"`}},
+		{"wrong type", "[execution]\nconcurrency = \"many\"\n", []string{"test.toml:2", "concurrency"}},
+		{"bad prefix", "meta_tool_prefix = \"lower\"\n", []string{"meta_tool_prefix", "upper-case"}},
+		{"bad log level", "log_level = \"loud\"\n", []string{"log_level", "debug, info"}},
+		{"enable and disable", "[filter.toolkits]\nenable=[\"a\"]\ndisable=[\"b\"]\n", []string{"filter.toolkits", "not both"}},
+		{"plain secret", "[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"ghp_abc\"\n", []string{"auth.github.token", "env:NAME"}},
+		{"secret value not echoed", "[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"ghp_abc\"\n", nil},
+		{"missing token", "[auth.github]\nscheme=\"BEARER_TOKEN\"\n", []string{"auth.github.token is missing"}},
+		{"bad scheme", "[auth.x]\nscheme=\"OAUTH9\"\n", []string{"auth.x.scheme", "BEARER_TOKEN"}},
+		{"bad toolkit slug", "[[toolkits]]\nslug=\"Bad Slug\"\ntype=\"openapi\"\nspec=\"a.json\"\n", []string{"toolkits[0].slug"}},
+		{"toolkit twice", "[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\nspec=\"a.json\"\n[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\nspec=\"b.json\"\n", []string{"declared twice"}},
+		{"toolkit without spec", "[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\n", []string{"toolkits[0].spec is missing"}},
+		{"concurrency range", "[execution]\nconcurrency = 0\n", []string{"execution.concurrency = 0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.toml), "test.toml")
+			if err == nil {
+				t.Fatal("Parse succeeded, want an error")
+			}
+			if strings.Contains(err.Error(), "ghp_abc") {
+				t.Errorf("error echoes the secret: %v", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestParseOverridesDefaults(t *testing.T) {
+	c, err := Parse([]byte("[execution]\nconcurrency = 3\n"), "x.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Execution.Concurrency != 3 || c.Execution.TimeoutSeconds != 60 || c.MetaToolPrefix != "COMPOSIO" {
+		t.Errorf("file values must override defaults and keep the rest: %+v", c.Execution)
+	}
+}
+
+func TestResolveSecret(t *testing.T) {
+	t.Setenv("TOOLMUX_TEST_SECRET", "s3cret")
+	if v, err := ResolveSecret("env:TOOLMUX_TEST_SECRET"); err != nil || v != "s3cret" {
+		t.Errorf("ResolveSecret = %q, %v", v, err)
+	}
+	if _, err := ResolveSecret("env:TOOLMUX_TEST_UNSET_VAR"); err == nil || !strings.Contains(err.Error(), "TOOLMUX_TEST_UNSET_VAR is not set") {
+		t.Errorf("unset variable: err = %v", err)
+	}
+	if _, err := ResolveSecret("plain"); err == nil {
+		t.Error("a plain value must be refused")
+	}
+}
+
+func TestPaths(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state"))
+	t.Setenv(EnvConfig, "")
+	t.Setenv(EnvStateDir, "")
+	if got := Path(""); got != "" {
+		t.Errorf("Path with no file = %q, want the embedded default", got)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "toolmux"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "toolmux", "config.toml"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Path(""), filepath.Join(dir, "toolmux", "config.toml"); got != want {
+		t.Errorf("Path = %q, want %q", got, want)
+	}
+	t.Setenv(EnvConfig, "/env/config.toml")
+	if got := Path(""); got != "/env/config.toml" {
+		t.Errorf("Path with $TOOLMUX_CONFIG = %q", got)
+	}
+	if got := Path("/flag.toml"); got != "/flag.toml" {
+		t.Errorf("Path with flag = %q", got)
+	}
+	c := Default()
+	if got, want := c.StateDirPath(""), filepath.Join(dir, "state", "toolmux"); got != want {
+		t.Errorf("StateDirPath = %q, want %q", got, want)
+	}
+	t.Setenv(EnvStateDir, "/env/state")
+	if got := c.StateDirPath(""); got != "/env/state" {
+		t.Errorf("StateDirPath with env = %q", got)
+	}
+	if got := c.StateDirPath("/flag"); got != "/flag" {
+		t.Errorf("StateDirPath with flag = %q", got)
+	}
+	if u, err := c.UserID("bob"); err != nil || u != "bob" {
+		t.Errorf("UserID flag = %q, %v", u, err)
+	}
+	if u, err := c.UserID(""); err != nil || u == "" {
+		t.Errorf("UserID from OS = %q, %v", u, err)
+	}
+}

@@ -1,0 +1,303 @@
+package session
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/toolmux/toolmux/config"
+	"github.com/toolmux/toolmux/store"
+	"github.com/toolmux/toolmux/toolkits"
+	"github.com/toolmux/toolmux/tools"
+	"github.com/toolmux/toolmux/tools/openapi"
+)
+
+// catalogFormat is bumped when the cached toolkit JSON changes shape; the executable's size and modification time
+// are mixed into every cache key too, so a rebuilt binary never reads a catalog compiled by another importer.
+const catalogFormat = "toolmux-catalog-1"
+
+// Catalog is the compiled set of toolkits a process serves, with an executor per toolkit and a search index.
+type Catalog struct {
+	*tools.Catalog
+	// Problems lists toolkits that could not be loaded; the others still work.
+	Problems []string
+
+	executors map[string]tools.Executor
+	validator tools.Validator
+	indexOnce sync.Once
+	index     *tools.Index
+}
+
+// Executor returns the executor of toolkit slug.
+func (c *Catalog) Executor(slug string) tools.Executor { return c.executors[slug] }
+
+// Index returns the search index, built on first use.
+func (c *Catalog) Index() *tools.Index {
+	c.indexOnce.Do(func() { c.index = tools.NewIndex(c.Tools()) })
+	return c.index
+}
+
+// Validate checks arguments against a tool's input schema.
+func (c *Catalog) Validate(t *tools.Tool, args map[string]any) error {
+	return c.validator.Validate(t, args)
+}
+
+// Authorizer adds credentials to toolkit requests; the auth package implements it.
+type Authorizer = openapi.Authorizer
+
+// CatalogOptions says where toolkits come from and how they execute.
+type CatalogOptions struct {
+	Config *config.Config
+	// DB holds the catalog cache and the imported toolkits; nil disables both.
+	DB *store.DB
+	// StateDir is where imported specs are kept.
+	StateDir string
+	Auth     Authorizer
+	Client   *http.Client
+	Logger   *slog.Logger
+}
+
+// source is one toolkit to load.
+type source struct {
+	slug    string
+	origin  string // "built-in", "config", "imported"
+	key     string // cache key
+	load    func(ctx context.Context) (*tools.Toolkit, error)
+	baseURL string
+}
+
+// LoadCatalog compiles every toolkit the config and the state name: built-in ones unless disabled, the config's
+// [[toolkits]], and the ones `toolmux toolkits import` registered. Compiled toolkits are cached in the store keyed by
+// their content, so a large spec is parsed once. A toolkit that fails to load is reported in Problems and skipped.
+func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sources, err := collectSources(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	kits := make([]*tools.Toolkit, len(sources))
+	problems := make([]string, len(sources))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, src := range sources {
+		g.Go(func() error {
+			tk, err := loadCached(gctx, opts.DB, src, log)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				problems[i] = fmt.Sprintf("toolkit %q (%s): %v", src.slug, src.origin, err)
+				log.Warn("toolkit skipped", "toolkit", src.slug, "err", err)
+				return nil
+			}
+			kits[i] = tk
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	c := &Catalog{executors: map[string]tools.Executor{}}
+	var loaded []*tools.Toolkit
+	for i, tk := range kits {
+		if tk == nil {
+			c.Problems = append(c.Problems, problems[i])
+			continue
+		}
+		loaded = append(loaded, tk)
+		src := sources[i]
+		base := tk.BaseURL
+		if src.baseURL != "" {
+			base = src.baseURL
+		}
+		c.executors[tk.Slug] = &openapi.HTTPExecutor{
+			BaseURL:          base,
+			Toolkit:          tk.Slug,
+			Client:           opts.Client,
+			Auth:             opts.Auth,
+			MaxResponseBytes: opts.Config.Execution.MaxResponseBytes,
+			UserAgent:        "toolmux/" + Version,
+			DefaultHeaders:   tk.DefaultHeaders,
+		}
+	}
+	cat, err := tools.NewCatalog(loaded)
+	if err != nil {
+		return nil, err
+	}
+	c.Catalog = cat
+	// Credentials that depend on a toolkit's declared schemes (an API key's header name) are completed before the
+	// catalog is published, so no call races with it.
+	if a, ok := opts.Auth.(interface{ ForToolkits([]*tools.Toolkit) }); ok {
+		a.ForToolkits(cat.Toolkits())
+	}
+	return c, nil
+}
+
+func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) {
+	cfg := opts.Config
+	salt := executableSalt()
+	defs, err := toolkits.Builtin()
+	if err != nil {
+		return nil, fmt.Errorf("built-in toolkits: %w", err)
+	}
+	bySlug := map[string]int{}
+	var sources []source
+	disabled := map[string]bool{}
+	for _, s := range cfg.Builtin.Disable {
+		disabled[s] = true
+	}
+	for _, d := range defs {
+		if disabled[d.Slug] {
+			continue
+		}
+		bySlug[d.Slug] = len(sources)
+		sources = append(sources, source{
+			slug: d.Slug, origin: "built-in", baseURL: cfg.Builtin.BaseURL[d.Slug],
+			key:  cacheKey(salt, "builtin", d.Slug, "", []byte(d.Hash), nil),
+			load: d.Load,
+		})
+	}
+	add := func(slug, origin, specPath, baseURL string, replace bool) error {
+		if i, ok := bySlug[slug]; ok {
+			prev := sources[i]
+			if prev.origin == "built-in" && replace {
+				sources[i].slug = "" // dropped below
+			} else if prev.origin == "built-in" {
+				return fmt.Errorf("toolkit %q (%s) has the slug of a built-in toolkit; choose another slug, or set replace = true (--replace on import) to use it instead of the built-in one", slug, origin)
+			} else {
+				return fmt.Errorf("toolkit %q is declared twice (%s and %s); remove one", slug, prev.origin, origin)
+			}
+		}
+		data, err := os.ReadFile(specPath)
+		if err != nil {
+			// Keep the toolkit as a problem: the rest of the catalog still loads.
+			bySlug[slug] = len(sources)
+			sources = append(sources, source{slug: slug, origin: origin, load: func(context.Context) (*tools.Toolkit, error) {
+				return nil, fmt.Errorf("read spec: %w", err)
+			}})
+			return nil
+		}
+		bySlug[slug] = len(sources)
+		sources = append(sources, source{
+			slug: slug, origin: origin, baseURL: baseURL,
+			key: cacheKey(salt, "openapi", slug, baseURL, data, nil),
+			load: func(ctx context.Context) (*tools.Toolkit, error) {
+				tk, _, err := openapi.Import(ctx, filepath.Base(specPath), data, openapi.Options{Slug: slug, BaseURL: baseURL})
+				return tk, err
+			},
+		})
+		return nil
+	}
+	for _, t := range cfg.Toolkits {
+		if err := add(t.Slug, "config", cfg.SpecPath(t), t.BaseURL, t.Replace); err != nil {
+			return nil, err
+		}
+	}
+	if opts.DB != nil {
+		imported, err := opts.DB.ImportedToolkits(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range imported {
+			if err := add(t.Slug, "imported", ImportedSpecPath(opts.StateDir, t.SpecFile), t.BaseURL, t.ReplaceBuiltin); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out := sources[:0]
+	for _, s := range sources {
+		if s.slug != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// ImportedSpecPath is where an imported spec file is kept in the state dir.
+func ImportedSpecPath(stateDir, file string) string {
+	if filepath.IsAbs(file) {
+		return file
+	}
+	return filepath.Join(stateDir, "specs", file)
+}
+
+func loadCached(ctx context.Context, db *store.DB, src source, log *slog.Logger) (*tools.Toolkit, error) {
+	if db != nil && src.key != "" {
+		data, err := db.CachedCatalog(ctx, src.key)
+		if err == nil {
+			var tk tools.Toolkit
+			if err := json.Unmarshal(data, &tk); err == nil {
+				return &tk, nil
+			}
+			log.Warn("cached catalog unreadable; compiling again", "toolkit", src.slug)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			log.Warn("catalog cache", "toolkit", src.slug, "err", err)
+		}
+	}
+	start := time.Now()
+	compilations.Add(1)
+	tk, err := src.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	log.Debug("toolkit compiled", "toolkit", src.slug, "tools", len(tk.Tools), "duration", time.Since(start))
+	if db != nil && src.key != "" {
+		data, err := json.Marshal(tk)
+		if err == nil {
+			err = db.PutCachedCatalog(ctx, src.key, data)
+		}
+		if err != nil {
+			log.Warn("catalog cache not written", "toolkit", src.slug, "err", err)
+		}
+	}
+	return tk, nil
+}
+
+func cacheKey(salt, kind, slug, baseURL string, spec, manifest []byte) string {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(catalogFormat), []byte(salt), []byte(kind), []byte(slug), []byte(baseURL), spec, manifest} {
+		h.Write([]byte(strconv.Itoa(len(part))))
+		h.Write([]byte{0})
+		h.Write(part)
+	}
+	return kind + ":" + slug + ":" + hex.EncodeToString(h.Sum(nil))
+}
+
+// compilations counts toolkits compiled from their documents rather than read from the cache.
+var compilations atomic.Int64
+
+var (
+	saltOnce sync.Once
+	saltVal  string
+)
+
+// executableSalt identifies this build of the importer cheaply: the executable's size and modification time.
+func executableSalt() string {
+	saltOnce.Do(func() {
+		exe, err := os.Executable()
+		if err == nil {
+			if fi, err := os.Stat(exe); err == nil {
+				saltVal = fmt.Sprintf("%d-%d", fi.Size(), fi.ModTime().UnixNano())
+				return
+			}
+		}
+		saltVal = "unknown-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	})
+	return saltVal
+}

@@ -1,0 +1,274 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/toolmux/toolmux/tools"
+)
+
+// SearchQuery is one use case to find tools for.
+type SearchQuery struct {
+	UseCase     string `json:"use_case"`
+	KnownFields string `json:"known_fields,omitempty"`
+}
+
+// SearchRequest is the input of a tool search.
+type SearchRequest struct {
+	Queries []SearchQuery
+	// Toolkits restricts the search to these toolkit slugs (within the filter).
+	Toolkits []string
+	// Limit bounds primary + related slugs per query (default 5, at most 20).
+	Limit int
+}
+
+// QueryResult is the answer to one query.
+type QueryResult struct {
+	Index                int      `json:"index"`
+	UseCase              string   `json:"use_case"`
+	PrimaryToolSlugs     []string `json:"primary_tool_slugs"`
+	RelatedToolSlugs     []string `json:"related_tool_slugs"`
+	Toolkits             []string `json:"toolkits"`
+	RecommendedPlanSteps []string `json:"recommended_plan_steps"`
+	KnownPitfalls        []string `json:"known_pitfalls"`
+}
+
+// ToolSchema is a tool's description and, when HasFullSchema, its schemas.
+type ToolSchema struct {
+	Toolkit       string          `json:"toolkit"`
+	ToolSlug      string          `json:"tool_slug"`
+	Description   string          `json:"description"`
+	InputSchema   json.RawMessage `json:"input_schema,omitempty"`
+	OutputSchema  json.RawMessage `json:"output_schema,omitempty"`
+	HasFullSchema bool            `json:"hasFullSchema"`
+}
+
+// ConnectionStatus says whether a toolkit can be called now.
+type ConnectionStatus struct {
+	Toolkit             string `json:"toolkit"`
+	HasActiveConnection bool   `json:"has_active_connection"`
+	Status              string `json:"status"`
+	StatusMessage       string `json:"status_message"`
+}
+
+// Connections reports whether a toolkit's calls will carry credentials; the auth package implements it.
+type Connections interface {
+	Status(ctx context.Context, user string, tk *tools.Toolkit) (active bool, status, message string)
+}
+
+// SearchResult is the output of a tool search.
+type SearchResult struct {
+	Results                   []QueryResult         `json:"results"`
+	ToolkitConnectionStatuses []ConnectionStatus    `json:"toolkit_connection_statuses"`
+	ToolSchemas               map[string]ToolSchema `json:"tool_schemas"`
+	RestrictedToolSlugs       []string              `json:"restricted_tool_slugs"`
+	Memory                    map[string][]string   `json:"memory"`
+}
+
+// MaxSearchLimit bounds SearchRequest.Limit.
+const MaxSearchLimit = 20
+
+// Search runs the queries in parallel over the tools the session may see.
+func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult, error) {
+	if len(req.Queries) == 0 || len(req.Queries) > 7 {
+		return nil, fmt.Errorf("queries: give 1 to 7 queries, got %d", len(req.Queries))
+	}
+	limit := req.Limit
+	if limit <= 0 {
+		limit = 5
+	}
+	limit = min(limit, MaxSearchLimit)
+	cat, err := s.catalog.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, tk := range req.Toolkits {
+		if cat.Toolkit(tk) == nil {
+			return nil, fmt.Errorf("toolkits: no toolkit %q; known toolkits: %s", tk, strings.Join(toolkitSlugs(cat), ", "))
+		}
+	}
+	allow := func(t *tools.Tool) bool {
+		return s.filter.Allows(t) && (len(req.Toolkits) == 0 || slices.ContainsFunc(req.Toolkits, func(x string) bool { return strings.EqualFold(x, t.Toolkit) }))
+	}
+	ix := cat.Index()
+	out := &SearchResult{Results: make([]QueryResult, len(req.Queries)), ToolSchemas: map[string]ToolSchema{}}
+	restricted := make([][]string, len(req.Queries))
+	g, _ := errgroup.WithContext(ctx)
+	for i, q := range req.Queries {
+		if strings.TrimSpace(q.UseCase) == "" {
+			return nil, fmt.Errorf("queries[%d].use_case is empty: describe the task, naming the app (e.g. \"create a GitHub issue\")", i)
+		}
+		g.Go(func() error {
+			text := q.UseCase
+			if q.KnownFields != "" {
+				text += " " + q.KnownFields
+			}
+			hits := ix.Search(text, allow, limit)
+			out.Results[i] = s.queryResult(i, q, hits)
+			// Good hits the filter hides are named so the agent is not misled into thinking they do not exist.
+			best := 0.0
+			if len(hits) > 0 {
+				best = hits[0].Score
+			}
+			for _, h := range ix.Search(text, nil, 3) {
+				if !s.filter.Allows(h.Tool) && h.Score >= best {
+					restricted[i] = append(restricted[i], h.Tool.Slug)
+				}
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	toolkitsSeen := map[string]bool{}
+	for _, r := range out.Results {
+		for _, slug := range r.PrimaryToolSlugs {
+			t := cat.Tool(slug)
+			out.ToolSchemas[slug] = fullSchema(t, false)
+			toolkitsSeen[t.Toolkit] = true
+		}
+		for _, slug := range r.RelatedToolSlugs {
+			if _, ok := out.ToolSchemas[slug]; !ok {
+				t := cat.Tool(slug)
+				out.ToolSchemas[slug] = ToolSchema{Toolkit: t.Toolkit, ToolSlug: t.Slug, Description: t.Description}
+			}
+		}
+	}
+	for _, r := range restricted {
+		for _, slug := range r {
+			if !slices.Contains(out.RestrictedToolSlugs, slug) {
+				out.RestrictedToolSlugs = append(out.RestrictedToolSlugs, slug)
+			}
+		}
+	}
+	if out.RestrictedToolSlugs == nil {
+		out.RestrictedToolSlugs = []string{}
+	}
+	out.ToolkitConnectionStatuses = []ConnectionStatus{}
+	for _, slug := range sortedKeys(toolkitsSeen) {
+		out.ToolkitConnectionStatuses = append(out.ToolkitConnectionStatuses, s.connectionStatus(ctx, cat.Toolkit(slug)))
+	}
+	statusOf := map[string]ConnectionStatus{}
+	for _, st := range out.ToolkitConnectionStatuses {
+		statusOf[st.Toolkit] = st
+	}
+	for i := range out.Results {
+		out.Results[i].RecommendedPlanSteps = planSteps(cat, out.Results[i], statusOf)
+	}
+	mem, err := s.Memory(ctx)
+	if err != nil {
+		s.log.Warn("memory unavailable", "err", err)
+	}
+	if mem == nil {
+		mem = map[string][]string{}
+	}
+	out.Memory = mem
+	return out, nil
+}
+
+func (s *Session) connectionStatus(ctx context.Context, tk *tools.Toolkit) ConnectionStatus {
+	if s.connections == nil {
+		return ConnectionStatus{Toolkit: tk.Slug, Status: "UNKNOWN", StatusMessage: "connection status is not available"}
+	}
+	active, status, msg := s.connections.Status(ctx, s.user, tk)
+	return ConnectionStatus{Toolkit: tk.Slug, HasActiveConnection: active, Status: status, StatusMessage: msg}
+}
+
+// queryResult splits hits into primary tools (close to the best score) and related ones.
+func (s *Session) queryResult(i int, q SearchQuery, hits []tools.Hit) QueryResult {
+	r := QueryResult{Index: i, UseCase: q.UseCase, PrimaryToolSlugs: []string{}, RelatedToolSlugs: []string{}, Toolkits: []string{}, KnownPitfalls: []string{}}
+	for j, h := range hits {
+		if j == 0 || (len(r.PrimaryToolSlugs) < 3 && h.Score >= 0.8*hits[0].Score) {
+			r.PrimaryToolSlugs = append(r.PrimaryToolSlugs, h.Tool.Slug)
+			r.KnownPitfalls = append(r.KnownPitfalls, h.Tool.Pitfalls...)
+		} else {
+			r.RelatedToolSlugs = append(r.RelatedToolSlugs, h.Tool.Slug)
+		}
+		if !slices.Contains(r.Toolkits, h.Tool.Toolkit) {
+			r.Toolkits = append(r.Toolkits, h.Tool.Toolkit)
+		}
+	}
+	return r
+}
+
+// planSteps writes the steps an agent should follow: connect first where needed, read before write, destructive
+// calls confirmed, required arguments named.
+func planSteps(cat *Catalog, r QueryResult, status map[string]ConnectionStatus) []string {
+	steps := []string{}
+	if len(r.PrimaryToolSlugs) == 0 {
+		return []string{"No tool matched. Rephrase the use case naming the app and the action (e.g. \"list open pull requests in GitHub\"), or narrow with toolkits."}
+	}
+	for _, tk := range r.Toolkits {
+		if st, ok := status[tk]; ok && !st.HasActiveConnection {
+			steps = append(steps, fmt.Sprintf("Connect %s first: %s", tk, st.StatusMessage))
+		}
+	}
+	primary := make([]*tools.Tool, 0, len(r.PrimaryToolSlugs))
+	for _, slug := range r.PrimaryToolSlugs {
+		primary = append(primary, cat.Tool(slug))
+	}
+	rank := func(t *tools.Tool) int {
+		switch {
+		case t.Annotations.ReadOnly:
+			return 0
+		case t.Annotations.Destructive:
+			return 2
+		}
+		return 1
+	}
+	sort.SliceStable(primary, func(i, j int) bool { return rank(primary[i]) < rank(primary[j]) })
+	for _, t := range primary {
+		req := requiredArgs(t.InputSchema)
+		step := "Call " + t.Slug
+		if t.Name != "" {
+			step += " (" + strings.TrimSuffix(t.Name, ".") + ")"
+		}
+		if len(req) > 0 {
+			step += " with required arguments " + strings.Join(req, ", ")
+		}
+		if t.Annotations.Destructive {
+			step = "Confirm with the user, then " + strings.ToLower(step[:1]) + step[1:] + " — it cannot be undone"
+		}
+		steps = append(steps, step+".")
+	}
+	steps = append(steps, "Use COMPOSIO_GET_TOOL_SCHEMAS for any related tool before calling it, and pass arguments exactly as its input_schema names them.")
+	return steps
+}
+
+func requiredArgs(schema json.RawMessage) []string {
+	var s struct {
+		Required []string `json:"required"`
+	}
+	_ = json.Unmarshal(schema, &s)
+	return s.Required
+}
+
+func fullSchema(t *tools.Tool, withOutput bool) ToolSchema {
+	ts := ToolSchema{Toolkit: t.Toolkit, ToolSlug: t.Slug, Description: t.Description, InputSchema: t.InputSchema, HasFullSchema: true}
+	if withOutput {
+		ts.OutputSchema = t.OutputSchema
+	}
+	return ts
+}
+
+func toolkitSlugs(cat *Catalog) []string {
+	var out []string
+	for _, tk := range cat.Toolkits() {
+		out = append(out, tk.Slug)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,251 @@
+// Package manifest parses and validates the manifest.toml of a curated toolkit: its identity, base URL, auth
+// schemes, default headers, the upstream OpenAPI document its trimmed spec is generated from, and the operations it
+// exposes with our own slugs, descriptions and pitfalls.
+//
+// Both the toolkits loader and the trimspec generator read manifests through this package, so the two always agree
+// on what a manifest means. It depends only on the tools package (for the auth scheme names) and go-toml.
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/toolmux/toolmux/tools"
+)
+
+// FileName is the manifest's file name inside a toolkit directory.
+const FileName = "manifest.toml"
+
+// SpecFileName is the file name of the trimmed OpenAPI document inside a toolkit directory.
+const SpecFileName = "openapi.json"
+
+// Manifest is one curated toolkit's manifest.toml.
+type Manifest struct {
+	// Slug is the toolkit slug, lower case; it is also the toolkit's directory name.
+	Slug        string   `toml:"slug"`
+	Name        string   `toml:"name"`
+	Description string   `toml:"description"`
+	Categories  []string `toml:"categories"`
+	// BaseURL is the API's base URL; it overrides the document's servers.
+	BaseURL string `toml:"base_url"`
+	// Source names the upstream document the trimmed spec is generated from.
+	Source Source `toml:"source"`
+	// Headers are sent with every request to the API (Accept, API version pins).
+	Headers     map[string]string `toml:"headers"`
+	AuthSchemes []AuthScheme      `toml:"auth_schemes"`
+	Tools       []Tool            `toml:"tools"`
+}
+
+// Source is where the trimmed spec comes from.
+type Source struct {
+	// Spec is the full upstream OpenAPI document, relative to the repository root (a pinned npm package under
+	// test-tools/node_modules).
+	Spec string `toml:"spec"`
+	// Package names the pinned package that ships Spec, for people reading the manifest ("@octokit/openapi@23.0.2").
+	Package string `toml:"package"`
+}
+
+// AuthScheme is one way the API accepts credentials; the fields mirror tools.AuthScheme.
+type AuthScheme struct {
+	Scheme           string   `toml:"scheme"`
+	In               string   `toml:"in"`
+	Name             string   `toml:"name"`
+	AuthorizationURL string   `toml:"authorization_url"`
+	TokenURL         string   `toml:"token_url"`
+	DeviceURL        string   `toml:"device_url"`
+	Scopes           []string `toml:"scopes"`
+}
+
+// Tool is one curated operation.
+type Tool struct {
+	// OperationID is the upstream document's operationId ("issues/create").
+	OperationID string `toml:"operation_id"`
+	// Slug is the tool's full slug ("GITHUB_CREATE_ISSUE").
+	Slug string `toml:"slug"`
+	// Name replaces the operation's summary when set.
+	Name string `toml:"name"`
+	// Description replaces the operation's description: what it does, its key arguments, what it returns.
+	Description string `toml:"description"`
+	// Important marks the toolkit's most used tools.
+	Important bool `toml:"important"`
+	// Pitfalls are short warnings an agent should read before calling the tool.
+	Pitfalls []string `toml:"pitfalls"`
+}
+
+var (
+	toolkitSlugRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	toolSlugRE    = regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$`)
+	headerNameRE  = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+)
+
+// Parse decodes and validates a manifest. Unknown keys are errors that name the key and its line. file names the
+// manifest in error messages.
+func Parse(file string, data []byte) (*Manifest, error) {
+	var m Manifest
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", file, describe(err))
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", file, err)
+	}
+	return &m, nil
+}
+
+// describe turns go-toml's errors into messages that name the key and the line.
+func describe(err error) error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		var msgs []string
+		for i := range strict.Errors {
+			e := &strict.Errors[i]
+			line, _ := e.Position()
+			msgs = append(msgs, fmt.Sprintf("line %d: unknown key %q", line, strings.Join(e.Key(), ".")))
+		}
+		return fmt.Errorf("%s (remove or rename it; see the toolkits package doc for the manifest keys)", strings.Join(msgs, "; "))
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		line, col := de.Position()
+		return fmt.Errorf("line %d column %d: %w", line, col, err)
+	}
+	return err
+}
+
+func (m *Manifest) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if !toolkitSlugRE.MatchString(m.Slug) {
+		bad("slug %q must be lower case letters, digits and underscores, starting with a letter", m.Slug)
+	}
+	if strings.TrimSpace(m.Name) == "" {
+		bad("name is empty")
+	}
+	if strings.TrimSpace(m.Description) == "" {
+		bad("description is empty")
+	}
+	if u, err := url.Parse(m.BaseURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		bad("base_url %q must be an absolute https URL", m.BaseURL)
+	}
+	if m.Source.Spec == "" {
+		bad("source.spec is empty; name the full upstream document, relative to the repository root")
+	} else if path.IsAbs(m.Source.Spec) || strings.HasPrefix(path.Clean(m.Source.Spec), "..") {
+		bad("source.spec %q must be relative to the repository root and stay inside it", m.Source.Spec)
+	}
+	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
+		value := m.Headers[name]
+		if !headerNameRE.MatchString(name) {
+			bad("headers: %q is not a valid header name", name)
+		}
+		if strings.ContainsAny(value, "\r\n") {
+			bad("headers.%s: value contains CR or LF", name)
+		}
+	}
+	if len(m.AuthSchemes) == 0 {
+		bad("auth_schemes is empty; add [[auth_schemes]] with scheme = %q if the API needs no credentials", tools.SchemeNoAuth)
+	}
+	for i, a := range m.AuthSchemes {
+		where := fmt.Sprintf("auth_schemes[%d] (%s)", i, a.Scheme)
+		switch a.Scheme {
+		case tools.SchemeOAuth2:
+			for _, e := range []struct{ key, url string }{
+				{"authorization_url", a.AuthorizationURL}, {"token_url", a.TokenURL}, {"device_url", a.DeviceURL},
+			} {
+				if e.url == "" && e.key == "device_url" {
+					continue // the device flow is optional
+				}
+				if pu, err := url.Parse(e.url); err != nil || pu.Scheme != "https" || pu.Host == "" {
+					bad("%s: %s %q must be an absolute https URL", where, e.key, e.url)
+				}
+			}
+		case tools.SchemeAPIKey:
+			if a.In != "header" && a.In != "query" {
+				bad("%s: in must be \"header\" or \"query\", got %q", where, a.In)
+			}
+			if a.Name == "" {
+				bad("%s: name is empty; set the header or query parameter that carries the key", where)
+			}
+		case tools.SchemeBearerToken, tools.SchemeBasic, tools.SchemeNoAuth:
+		default:
+			bad("%s: unknown scheme; use one of %s, %s, %s, %s, %s", where, tools.SchemeOAuth2, tools.SchemeAPIKey,
+				tools.SchemeBearerToken, tools.SchemeBasic, tools.SchemeNoAuth)
+		}
+		if a.Scheme != tools.SchemeOAuth2 && (a.AuthorizationURL != "" || a.TokenURL != "" || a.DeviceURL != "" || len(a.Scopes) > 0) {
+			bad("%s: OAuth2 endpoints and scopes belong only to scheme %s", where, tools.SchemeOAuth2)
+		}
+	}
+
+	if len(m.Tools) == 0 {
+		bad("no [[tools]]; list the operations the toolkit exposes")
+	}
+	prefix := strings.ToUpper(m.Slug) + "_"
+	ops := map[string]int{}
+	slugs := map[string]int{}
+	for i, t := range m.Tools {
+		where := fmt.Sprintf("tools[%d] (%s)", i, t.OperationID)
+		if t.OperationID == "" {
+			bad("%s: operation_id is empty", where)
+		} else if j, dup := ops[t.OperationID]; dup {
+			bad("%s: operation_id also listed at tools[%d]", where, j)
+		} else {
+			ops[t.OperationID] = i
+		}
+		switch {
+		case !toolSlugRE.MatchString(t.Slug):
+			bad("%s: slug %q must be upper snake case", where, t.Slug)
+		case !strings.HasPrefix(t.Slug, prefix):
+			bad("%s: slug %q must start with %q", where, t.Slug, prefix)
+		}
+		if j, dup := slugs[t.Slug]; dup && t.Slug != "" {
+			bad("%s: slug %q also used by tools[%d]", where, t.Slug, j)
+		} else {
+			slugs[t.Slug] = i
+		}
+		if strings.TrimSpace(t.Description) == "" {
+			bad("%s: description is empty; say what it does, its key arguments and what it returns", where)
+		}
+		for k, p := range t.Pitfalls {
+			if strings.TrimSpace(p) == "" {
+				bad("%s: pitfalls[%d] is empty", where, k)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Operation returns the tool entry for an operationId.
+func (m *Manifest) Operation(operationID string) (Tool, bool) {
+	for _, t := range m.Tools {
+		if t.OperationID == operationID {
+			return t, true
+		}
+	}
+	return Tool{}, false
+}
+
+// ToolsAuthSchemes converts the manifest's auth schemes to the catalog's type.
+func (m *Manifest) ToolsAuthSchemes() []tools.AuthScheme {
+	out := make([]tools.AuthScheme, 0, len(m.AuthSchemes))
+	for _, a := range m.AuthSchemes {
+		out = append(out, tools.AuthScheme{
+			Scheme:           a.Scheme,
+			In:               a.In,
+			Name:             a.Name,
+			AuthorizationURL: a.AuthorizationURL,
+			TokenURL:         a.TokenURL,
+			DeviceURL:        a.DeviceURL,
+			Scopes:           append([]string(nil), a.Scopes...),
+		})
+	}
+	return out
+}

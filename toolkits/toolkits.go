@@ -1,0 +1,232 @@
+// Package toolkits holds the curated toolkits embedded in the toolmux binary, so `toolmux serve` with no config
+// serves real tools. Each toolkit is one directory:
+//
+//	toolkits/<slug>/manifest.toml   identity, base URL, auth schemes, default headers, the operations it exposes
+//	                                with our own slugs, descriptions, pitfalls and important flags
+//	toolkits/<slug>/openapi.json    the vendor's OpenAPI document trimmed to those operations (generated)
+//
+// Builtin parses the embedded manifests once and returns one Definition per directory; Definition.Load imports its
+// trimmed document with tools/openapi and completes the toolkit from the manifest. Everything a reviewer should
+// read about a tool lives in the manifest; openapi.json is generated and never edited by hand.
+//
+// # Manifest
+//
+// A manifest.toml (unknown keys are errors; github/manifest.toml is the worked example):
+//
+//	slug = "acme"                      # the directory name
+//	name = "Acme"
+//	description = "What the API is for, in one or two sentences."
+//	categories = ["productivity"]
+//	base_url = "https://api.acme.com"
+//	[source]
+//	spec = "test-tools/node_modules/acme-openapi/openapi.json"   # relative to the repository root
+//	package = "acme-openapi@1.2.3"
+//	[headers]                          # sent with every request
+//	Accept = "application/json"
+//	[[auth_schemes]]                   # OAUTH2, API_KEY (in, name), BEARER_TOKEN, BASIC or NO_AUTH
+//	scheme = "OAUTH2"
+//	authorization_url = "https://acme.com/oauth/authorize"
+//	token_url = "https://acme.com/oauth/token"
+//	device_url = ""                    # optional
+//	scopes = ["read"]
+//	[[tools]]                          # one per operation
+//	operation_id = "widgets/create"    # the document's operationId
+//	slug = "ACME_CREATE_WIDGET"        # UPPER_SNAKE, starting with the toolkit slug
+//	name = ""                          # optional; replaces the summary
+//	description = "What it does, its key arguments, what it returns (1-3 sentences)."
+//	important = true                   # one of the toolkit's ~10 most used tools
+//	pitfalls = ["Traps an agent should know before calling it."]
+//
+// # Adding a curated toolkit
+//
+//  1. Pin the vendor's full OpenAPI 3.x document as an npm package in test-tools/package.json (the generator and
+//     the freshness test read it from test-tools/node_modules).
+//  2. Create toolkits/<slug>/manifest.toml, shaped as in the Manifest section above.
+//  3. Run `go generate ./toolkits` to write toolkits/<slug>/openapi.json; it fails naming any operation_id the
+//     document does not have.
+//  4. Run `go test ./toolkits -run TestGolden -update` to record the new tools in testdata/<slug>.golden.json,
+//     then `go test ./toolkits/...`; review the golden diff and commit the manifest, openapi.json and the golden
+//     file together.
+//
+// No Go code changes: the embed patterns pick up every toolkit directory.
+//
+// Warnings from openapi.Import are not returned: the tests require every curated toolkit to import without any.
+//
+// This package depends on tools, tools/openapi and its own internal/manifest. The session and the CLI import it;
+// lower packages do not.
+package toolkits
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"sync"
+
+	"github.com/toolmux/toolmux/toolkits/internal/manifest"
+	"github.com/toolmux/toolmux/tools"
+	"github.com/toolmux/toolmux/tools/openapi"
+)
+
+//go:generate go run ./internal/trimspec -dir .
+
+//go:embed */manifest.toml */openapi.json
+var files embed.FS
+
+// Definition is one curated toolkit as embedded in the binary: enough to import it and to describe it without
+// importing it.
+type Definition struct {
+	// Slug is the toolkit slug ("github"), also its directory name.
+	Slug        string
+	Name        string
+	Description string
+	Categories  []string
+	// BaseURL is the API's base URL from the manifest.
+	BaseURL string
+	// Spec is the trimmed OpenAPI document; it is shared between calls and must not be modified.
+	Spec []byte
+	// SpecFile names Spec inside the embedded tree ("github/openapi.json"), for messages and format detection.
+	SpecFile string
+	// Options are the importer options Load passes to openapi.Import: slug, name, description, base URL and one
+	// override per curated operation.
+	Options openapi.Options
+	// AuthSchemes are the ways the API accepts credentials, with the provider's OAuth2 endpoints and default scopes.
+	AuthSchemes []tools.AuthScheme
+	// DefaultHeaders are sent with every request to the API (Accept, API version pins).
+	DefaultHeaders map[string]string
+	// Hash is the hex SHA-256 of the manifest and the spec; it changes whenever Load's result can, so it keys
+	// the compiled catalog cache.
+	Hash string
+}
+
+// embedded is one toolkit directory read from the embedded tree.
+type embedded struct {
+	manifest *manifest.Manifest
+	spec     []byte
+	specFile string
+	hash     string
+}
+
+// parsed reads and validates the embedded manifests once per process.
+var parsed = sync.OnceValues(func() ([]embedded, error) { return parse(files) })
+
+// Builtin returns the curated toolkits embedded in the binary, sorted by slug. The manifests are parsed once; each
+// call returns fresh Definition values that the caller may modify (except Spec).
+func Builtin() ([]Definition, error) {
+	all, err := parsed()
+	if err != nil {
+		return nil, err
+	}
+	defs := make([]Definition, 0, len(all))
+	for _, e := range all {
+		defs = append(defs, e.definition())
+	}
+	return defs, nil
+}
+
+// Load imports the toolkit's trimmed document and completes the toolkit from the manifest: name, description,
+// categories, base URL, auth schemes and default headers. The tools carry the manifest's slugs, descriptions,
+// pitfalls and important flags.
+func (d Definition) Load(ctx context.Context) (*tools.Toolkit, error) {
+	tk, _, err := d.load(ctx)
+	// Warnings are dropped here on purpose: the test suite requires every curated toolkit to import without any,
+	// so at run time there are none worth telling a user about.
+	return tk, err
+}
+
+func (d Definition) load(ctx context.Context) (*tools.Toolkit, []openapi.Warning, error) {
+	tk, warnings, err := openapi.Import(ctx, d.SpecFile, d.Spec, d.Options)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load built-in toolkit %s: %w (the embedded %s is broken; run `go generate ./toolkits` and rebuild)",
+			d.Slug, err, d.SpecFile)
+	}
+	tk.Slug = d.Slug
+	tk.Name = d.Name
+	tk.Description = d.Description
+	tk.Categories = slices.Clone(d.Categories)
+	tk.BaseURL = d.BaseURL
+	tk.AuthSchemes = slices.Clone(d.AuthSchemes)
+	tk.DefaultHeaders = maps.Clone(d.DefaultHeaders)
+	for _, t := range tk.Tools {
+		if t.Important && !t.HasTag(tools.TagImportant) {
+			t.Tags = append(t.Tags, tools.TagImportant)
+		}
+	}
+	return tk, warnings, nil
+}
+
+func (e embedded) definition() Definition {
+	m := e.manifest
+	include := make(map[string]openapi.Override, len(m.Tools))
+	for _, t := range m.Tools {
+		include[t.OperationID] = openapi.Override{
+			Slug:        t.Slug,
+			Name:        t.Name,
+			Description: t.Description,
+			Important:   t.Important,
+			Pitfalls:    slices.Clone(t.Pitfalls),
+		}
+	}
+	return Definition{
+		Slug:        m.Slug,
+		Name:        m.Name,
+		Description: m.Description,
+		Categories:  slices.Clone(m.Categories),
+		BaseURL:     m.BaseURL,
+		Spec:        e.spec,
+		SpecFile:    e.specFile,
+		Options: openapi.Options{
+			Slug:        m.Slug,
+			Name:        m.Name,
+			Description: m.Description,
+			BaseURL:     m.BaseURL,
+			Include:     include,
+		},
+		AuthSchemes:    m.ToolsAuthSchemes(),
+		DefaultHeaders: maps.Clone(m.Headers),
+		Hash:           e.hash,
+	}
+}
+
+// parse reads every <dir>/manifest.toml of fsys with its <dir>/openapi.json.
+func parse(fsys fs.FS) ([]embedded, error) {
+	manifests, err := fs.Glob(fsys, "*/"+manifest.FileName)
+	if err != nil {
+		return nil, fmt.Errorf("list embedded toolkits: %w", err)
+	}
+	slices.Sort(manifests)
+	var out []embedded
+	for _, mfile := range manifests {
+		dir := path.Dir(mfile)
+		raw, err := fs.ReadFile(fsys, mfile)
+		if err != nil {
+			return nil, fmt.Errorf("read embedded %s: %w", mfile, err)
+		}
+		m, err := manifest.Parse(mfile, raw)
+		if err != nil {
+			return nil, err
+		}
+		if m.Slug != dir {
+			return nil, fmt.Errorf("embedded %s: slug %q differs from its directory %q; rename one", mfile, m.Slug, dir)
+		}
+		specFile := path.Join(dir, manifest.SpecFileName)
+		spec, err := fs.ReadFile(fsys, specFile)
+		if err != nil {
+			return nil, fmt.Errorf("toolkit %s has no %s: %w (run `go generate ./toolkits`)", m.Slug, specFile, err)
+		}
+		h := sha256.New()
+		fmt.Fprintf(h, "%d\n", len(raw))
+		h.Write(raw)
+		h.Write(spec)
+		out = append(out, embedded{manifest: m, spec: spec, specFile: specFile, hash: hex.EncodeToString(h.Sum(nil))})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no curated toolkits embedded; the binary was built without toolkits/*/manifest.toml")
+	}
+	return out, nil
+}
