@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/toolmux/toolmux/config"
 	"github.com/toolmux/toolmux/redact"
@@ -104,8 +103,13 @@ func (s *Static) Status(ctx context.Context, user string, tk *tools.Toolkit) (ac
 	if needsNoAuth(tk) {
 		return true, StatusActive, "no credentials needed"
 	}
-	return false, StatusNotConnected, fmt.Sprintf("no credentials for %s: add [auth.%s] with scheme = %q and token = \"env:VARIABLE\" to the config (toolmux config path shows where); public endpoints work without",
-		tk.Slug, tk.Slug, suggestedScheme(tk))
+	scheme := suggestedScheme(tk)
+	secret := `token = "env:VARIABLE"`
+	if scheme == tools.SchemeBasic {
+		secret = `username = "NAME" and password = "env:VARIABLE"`
+	}
+	return false, StatusNotConnected, fmt.Sprintf("no credentials for %s: add [auth.%s] with scheme = %q and %s to the config (toolmux config path shows where); public endpoints work without",
+		tk.Slug, tk.Slug, scheme, secret)
 }
 
 func needsNoAuth(tk *tools.Toolkit) bool {
@@ -130,5 +134,5 @@ func suggestedScheme(tk *tools.Toolkit) string {
 			return tools.SchemeBearerToken
 		}
 	}
-	return strings.ToUpper(tools.SchemeBearerToken)
+	return tools.SchemeBearerToken
 }

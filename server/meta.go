@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -68,9 +71,34 @@ type executeData struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// inputSchema infers T's schema and applies bounds to its properties: the schema is what the model reads, so limits
+// belong there, not only in the handler's checks.
+func inputSchema[T any](bounds map[string][2]int) *jsonschema.Schema {
+	s, err := jsonschema.For[T](nil)
+	if err != nil {
+		panic(fmt.Sprintf("meta tool schema: %v", err))
+	}
+	for name, p := range s.Properties {
+		// Optional slices and objects are inferred as nullable; agents send them or leave them out.
+		if len(p.Types) == 2 && p.Types[0] == "null" {
+			p.Type, p.Types = p.Types[1], nil
+		}
+		if b, ok := bounds[name]; ok {
+			if p.Type == "array" {
+				p.MinItems, p.MaxItems = &b[0], &b[1]
+			} else {
+				lo, hi := float64(b[0]), float64(b[1])
+				p.Minimum, p.Maximum = &lo, &hi
+			}
+		}
+	}
+	return s
+}
+
 func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
 	mcp.AddTool(srv, &mcp.Tool{
-		Name: prefix + "_SEARCH_TOOLS",
+		Name:        prefix + "_SEARCH_TOOLS",
+		InputSchema: inputSchema[searchIn](map[string][2]int{"queries": {1, 7}, "limit": {1, session.MaxSearchLimit}}),
 		Description: "Find the tools for a task among every connected app. Call it first, with one query per " +
 			"independent task, naming the app. Returns primary and related tool slugs, input schemas of the primary " +
 			"ones, a plan, pitfalls, connection status and remembered facts. Then execute with " + prefix + "_MULTI_EXECUTE_TOOL.",
@@ -88,7 +116,8 @@ func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
 	})
 
 	mcp.AddTool(srv, &mcp.Tool{
-		Name: prefix + "_GET_TOOL_SCHEMAS",
+		Name:        prefix + "_GET_TOOL_SCHEMAS",
+		InputSchema: inputSchema[schemasIn](map[string][2]int{"tool_slugs": {1, session.MaxSchemaSlugs}}),
 		Description: "Get the input schemas of tools by exact slug, when search did not return them in full. " +
 			"Unknown slugs come back in not_found with near suggestions.",
 		Annotations: &mcp.ToolAnnotations{Title: "Get tool schemas", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},
@@ -101,7 +130,8 @@ func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
 	})
 
 	mcp.AddTool(srv, &mcp.Tool{
-		Name: prefix + "_MULTI_EXECUTE_TOOL",
+		Name:        prefix + "_MULTI_EXECUTE_TOOL",
+		InputSchema: inputSchema[executeIn](map[string][2]int{"tools": {1, session.MaxCalls}}),
 		Description: "Run 1 to 50 tool calls with slugs and arguments from search; independent calls run in " +
 			"parallel, results come back in input order and one failure never fails the others. Large responses are " +
 			"saved to a file and previewed. Pass memory to remember facts (ids, names) for later.",

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -47,7 +48,7 @@ func New(ctx context.Context, opts Options) (*mcp.Server, error) {
 		Instructions: instructions(opts.Prefix, opts.NoMeta),
 		HasTools:     true,
 	})
-	srv.AddReceivingMiddleware(timing(log))
+	srv.AddReceivingMiddleware(timing(log), envelopeErrors(opts.Session))
 	if !opts.NoMeta {
 		addMetaTools(srv, opts.Session, opts.Prefix)
 	}
@@ -91,6 +92,28 @@ func timing(log *slog.Logger) mcp.Middleware {
 				log.Debug("request", attrs...)
 			}
 			return res, err
+		}
+	}
+}
+
+// envelopeErrors wraps tool errors raised before a handler ran (the SDK's argument validation) in the envelope, so
+// every tools/call result has the same shape.
+func envelopeErrors(s *session.Session) mcp.Middleware {
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			res, err := next(ctx, method, req)
+			r, ok := res.(*mcp.CallToolResult)
+			if err != nil || !ok || !r.IsError || r.StructuredContent != nil {
+				return res, err
+			}
+			var parts []string
+			for _, c := range r.Content {
+				if t, ok := c.(*mcp.TextContent); ok {
+					parts = append(parts, t.Text)
+				}
+			}
+			msg := strings.Join(parts, "; ") + " (check the arguments against the tool's input schema)"
+			return structured(envelope{Data: map[string]any{"session": s.Info()}, Error: &msg}, true), nil
 		}
 	}
 }
