@@ -78,14 +78,33 @@ func Run(ctx context.Context, args []string, streams IO) error {
 		newServeCmd(g), newToolsCmd(g), newToolkitsCmd(g), newSessionsCmd(g), newLogsCmd(g),
 		newConfigCmd(g), newDoctorCmd(g), newVersionCmd(g),
 	)
+	markUsageErrors(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitCodeError{ExitUsage, fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
 	})
 	err := root.ExecuteContext(ctx)
-	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
-		return &ExitCodeError{ExitUsage, fmt.Errorf("%w (see `toolmux --help`)", err)}
+	// Cobra's own checks (unknown command, required or mutually exclusive flags) return plain errors.
+	for _, prefix := range []string{"unknown command", "required flag(s)", "if any flags in the group"} {
+		if err != nil && strings.HasPrefix(err.Error(), prefix) {
+			return &ExitCodeError{ExitUsage, fmt.Errorf("%w (see `toolmux --help`)", err)}
+		}
 	}
 	return err
+}
+
+// markUsageErrors makes wrong positional arguments exit with ExitUsage, naming the command's usage.
+func markUsageErrors(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return &ExitCodeError{ExitUsage, fmt.Errorf("%w; usage: %s", err, cmd.UseLine())}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsageErrors(sub)
+	}
 }
 
 // ExitCode maps an error from Run to the process exit code.

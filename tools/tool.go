@@ -120,6 +120,9 @@ type HTTPBinding struct {
 	Method string `json:"method"`
 	// Path is the operation's path template, "/repos/{owner}/{repo}/issues", relative to the toolkit's base URL.
 	Path string `json:"path"`
+	// BaseURL, when set, replaces the toolkit's base URL for this operation: the document gives the operation a
+	// server of its own ("https://uploads.github.com" for release assets). Empty means the toolkit's.
+	BaseURL string `json:"base_url,omitempty"`
 	// Params lists every argument that is not a body property.
 	Params []HTTPParam `json:"params,omitempty"`
 	// Body describes the request body, nil when the operation takes none.
@@ -135,6 +138,9 @@ type HTTPParam struct {
 	// In is InPath, InQuery or InHeader.
 	In       string `json:"in"`
 	Required bool   `json:"required,omitempty"`
+	// MultiSegment marks a path parameter whose value may span several segments ("src/main.go", a branch
+	// "feature/x"): its "/" are kept, each segment escaped (OpenAPI extension x-multi-segment).
+	MultiSegment bool `json:"multi_segment,omitempty"`
 	// Explode is false for query arrays that are sent comma-separated (OpenAPI style form, explode false).
 	Explode *bool `json:"explode,omitempty"`
 }

@@ -32,7 +32,7 @@ const apisGuruDeadline = 30 * time.Second
 type guruResult struct {
 	file     string
 	tools    int
-	warnings int
+	warnings []Warning
 	err      error
 	elapsed  time.Duration
 	// problem is set when the document broke a rule of Import: a panic, a hang, an error that is not an
@@ -85,9 +85,14 @@ func TestImportAPIsGuru(t *testing.T) {
 	wg.Wait()
 	total := time.Since(start)
 
-	var imported, refused, toolCount int
+	var imported, refused, toolCount, warningCount int
 	byReason := map[string][]string{}
+	byWarning := map[string]int{}
 	for _, r := range results {
+		warningCount += len(r.warnings)
+		for _, w := range r.warnings {
+			byWarning[warningKey(w)]++
+		}
 		if r.problem != "" {
 			t.Errorf("%s", r.problem)
 			continue
@@ -105,8 +110,8 @@ func TestImportAPIsGuru(t *testing.T) {
 	sort.Slice(slowest, func(i, j int) bool { return slowest[i].elapsed > slowest[j].elapsed })
 	slowest = slowest[:min(5, len(slowest))]
 
-	t.Logf("APIs.guru: %d documents, %d imported (%d tools), %d refused, in %v with %d workers",
-		len(files), imported, toolCount, refused, total.Round(time.Millisecond), runtime.GOMAXPROCS(0))
+	t.Logf("APIs.guru: %d documents, %d imported (%d tools, %d warnings), %d refused, in %v with %d workers",
+		len(files), imported, toolCount, warningCount, refused, total.Round(time.Millisecond), runtime.GOMAXPROCS(0))
 	reasons := make([]string, 0, len(byReason))
 	for k := range byReason {
 		reasons = append(reasons, k)
@@ -120,11 +125,24 @@ func TestImportAPIsGuru(t *testing.T) {
 	for _, k := range reasons {
 		t.Logf("  %4d refused: %s (e.g. %s)", len(byReason[k]), k, byReason[k][0])
 	}
+	warningKinds := make([]string, 0, len(byWarning))
+	for k := range byWarning {
+		warningKinds = append(warningKinds, k)
+	}
+	sort.Slice(warningKinds, func(i, j int) bool {
+		if byWarning[warningKinds[i]] != byWarning[warningKinds[j]] {
+			return byWarning[warningKinds[i]] > byWarning[warningKinds[j]]
+		}
+		return warningKinds[i] < warningKinds[j]
+	})
+	for _, k := range warningKinds[:min(12, len(warningKinds))] {
+		t.Logf("  %5d warnings: %s", byWarning[k], k)
+	}
 	for _, r := range slowest {
 		t.Logf("  slow: %s %v", relGuru(r.file), r.elapsed.Round(time.Millisecond))
 	}
 	if *apisGuruReport != "" {
-		writeGuruReport(t, *apisGuruReport, len(files), imported, refused, toolCount, total, reasons, byReason, slowest)
+		writeGuruReport(t, *apisGuruReport, len(files), imported, refused, toolCount, total, reasons, byReason, warningKinds, byWarning, slowest)
 	}
 }
 
@@ -153,10 +171,10 @@ func importGuru(file string) (res guruResult) {
 			}
 			done <- o
 		}()
-		slug := toolkitSlug(strings.SplitN(name, string(filepath.Separator), 2)[0])
+		slug := toolkitSlug(strings.TrimSuffix(strings.SplitN(name, string(filepath.Separator), 2)[0], ".json"))
 		tk, warnings, err := Import(ctx, name, data, Options{Slug: slug})
 		o.res.err = err
-		o.res.warnings = len(warnings)
+		o.res.warnings = warnings
 		if tk != nil {
 			o.res.tools = len(tk.Tools)
 			o.res.problem = checkToolkit(name, tk.Tools)
@@ -227,7 +245,22 @@ func reasonKey(err error) string {
 	return construct + ": " + reason
 }
 
-func writeGuruReport(t *testing.T, path string, docs, imported, refused, tools int, total time.Duration, reasons []string, byReason map[string][]string, slowest []guruResult) {
+// warningKey groups warnings like reasonKey groups refusals.
+func warningKey(w Warning) string {
+	if strings.Contains(w.Message, "is already used by") {
+		return "slug collision (numbered)"
+	}
+	msg := numberRe.ReplaceAllString(quotedRe.ReplaceAllString(w.Message, `"…"`), "N")
+	if i := strings.Index(msg, "left out because it is invalid"); i >= 0 {
+		msg = msg[:i+len("left out because it is invalid")]
+	}
+	if len(msg) > 120 {
+		msg = msg[:120] + "…"
+	}
+	return msg
+}
+
+func writeGuruReport(t *testing.T, path string, docs, imported, refused, tools int, total time.Duration, reasons []string, byReason map[string][]string, warningKinds []string, byWarning map[string]int, slowest []guruResult) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "# APIs.guru import\n\n")
@@ -237,6 +270,13 @@ func writeGuruReport(t *testing.T, path string, docs, imported, refused, tools i
 		fmt.Fprintf(&b, "## Refusals by reason\n\n| count | construct: reason | example |\n|---|---|---|\n")
 		for _, k := range reasons {
 			fmt.Fprintf(&b, "| %d | %s | %s |\n", len(byReason[k]), strings.ReplaceAll(k, "|", `\|`), byReason[k][0])
+		}
+		b.WriteString("\n")
+	}
+	if len(warningKinds) > 0 {
+		fmt.Fprintf(&b, "## Warnings by kind\n\n| count | kind |\n|---|---|\n")
+		for _, k := range warningKinds {
+			fmt.Fprintf(&b, "| %d | %s |\n", byWarning[k], strings.ReplaceAll(k, "|", `\|`))
 		}
 		b.WriteString("\n")
 	}

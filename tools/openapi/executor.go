@@ -216,7 +216,11 @@ func (e *HTTPExecutor) Execute(ctx context.Context, call tools.Call) (tools.Resu
 	if strings.TrimSpace(e.BaseURL) == "" {
 		return tools.Result{}, fmt.Errorf("toolkit %s has no base URL; set base_url for it in the config", e.Toolkit)
 	}
-	req, err := buildRequest(ctx, e.BaseURL, call.Tool.HTTP, call.Arguments, e.maxRequest())
+	base := e.BaseURL
+	if call.Tool.HTTP != nil && call.Tool.HTTP.BaseURL != "" {
+		base = call.Tool.HTTP.BaseURL // the operation's own server (uploads.github.com)
+	}
+	req, err := buildRequest(ctx, base, call.Tool.HTTP, call.Arguments, e.maxRequest())
 	if err != nil {
 		return tools.Result{}, fmt.Errorf("%s: %w", call.Tool.Slug, err)
 	}

@@ -39,8 +39,13 @@
 //
 // The toolkit's base URL is Options.BaseURL, else the first server (variables replaced by their defaults; for
 // Swagger 2.0 the https scheme when offered, host and basePath). A relative or missing server URL leaves it empty
-// with a warning: the caller must supply one (--base-url). Auth schemes come from the security schemes: apiKey is
-// API_KEY, http bearer BEARER_TOKEN, http basic BASIC, oauth2 OAUTH2 with its URLs and scopes; none is NO_AUTH.
+// with a warning: the caller must supply one (--base-url). An operation (or path item) with an absolute server of
+// its own keeps it in HTTPBinding.BaseURL, unless Options.BaseURL is set. Auth schemes come from the security
+// schemes: apiKey is API_KEY, http bearer BEARER_TOKEN, http basic BASIC, oauth2 OAUTH2 with its URLs and scopes;
+// none is NO_AUTH.
+//
+// Documents are often a little wrong; what can be fixed without guessing is fixed with a Warning instead of a
+// refusal (load.go lists the repairs). All 2,639 documents of the APIs.guru collection import (TestImportAPIsGuru).
 package openapi
 
 import (
@@ -87,6 +92,9 @@ func (e *ImportError) Error() string {
 // Unwrap returns the underlying error.
 func (e *ImportError) Unwrap() error { return e.Err }
 
+// tagDeprecated marks tools of deprecated operations.
+const tagDeprecated = "deprecated"
+
 // Limits on text taken from a document.
 const (
 	maxDescription = 1500
@@ -99,7 +107,13 @@ var methods = []string{"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH
 // Import converts an OpenAPI 3.0/3.1 or Swagger 2.0 document (JSON or YAML) into a toolkit. file names the
 // document in errors and warnings. Every error is an *ImportError. ctx is checked between operations.
 func Import(ctx context.Context, file string, data []byte, opts Options) (tk *tools.Toolkit, warnings []Warning, err error) {
-	imp := &importer{file: file, opts: opts, outputs: map[*openapi3.Schema]json.RawMessage{}}
+	imp := &importer{
+		file:    file,
+		opts:    opts,
+		outputs: map[*openapi3.Schema]json.RawMessage{},
+		params:  map[*openapi3.Parameter]json.RawMessage{},
+		bodies:  map[*openapi3.Schema]*convertedBody{},
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			tk, warnings, err = nil, nil, imp.fail("document", fmt.Errorf("internal error in the importer (panic: %v); please report this document", r))
@@ -131,13 +145,18 @@ func Import(ctx context.Context, file string, data []byte, opts Options) (tk *to
 
 // importer holds the state of one Import call.
 type importer struct {
-	file     string
-	opts     Options
-	oas30    bool
-	swagger  bool
-	warnings []Warning
-	// outputs caches converted response schemas by the schema they came from.
+	file    string
+	opts    Options
+	oas30   bool
+	swagger bool
+	// docServer is the document's own server URL, when it is usable; docServerRaw as written.
+	docServer    string
+	docServerRaw string
+	warnings     []Warning
+	// outputs, params and bodies cache converted schemas by what they came from: operations share many.
 	outputs map[*openapi3.Schema]json.RawMessage
+	params  map[*openapi3.Parameter]json.RawMessage
+	bodies  map[*openapi3.Schema]*convertedBody
 }
 
 func (imp *importer) fail(construct string, err error) *ImportError {
@@ -279,9 +298,7 @@ func (imp *importer) operation(toolkit, version, path, method string, item *open
 	if err != nil {
 		return nil, imp.fail(ptr+"/responses", err)
 	}
-	if op.Servers != nil && len(*op.Servers) > 0 {
-		imp.warn(ptr+"/servers", "per-operation servers are ignored; the tool calls the toolkit's base URL")
-	}
+	imp.operationServer(ptr, item, op, binding)
 
 	var ann tools.Annotations
 	switch method {
@@ -295,7 +312,13 @@ func (imp *importer) operation(toolkit, version, path, method string, item *open
 	ann.OpenWorld = true
 
 	summary := oneLine(op.Summary)
-	name := firstNonEmpty(summary, op.OperationID, method+" "+path)
+	name := summary
+	if name == "" && upperSnake(op.OperationID) != "" {
+		name = oneLine(op.OperationID)
+	}
+	if name == "" {
+		name = method + " " + path
+	}
 	desc := strings.TrimSpace(op.Description)
 	full := summary
 	switch {
@@ -315,13 +338,13 @@ func (imp *importer) operation(toolkit, version, path, method string, item *open
 		Version:      version,
 		HTTP:         binding,
 	}
-	if op.Deprecated {
-		tool.Tags = append(tool.Tags, "deprecated")
-	}
 	for _, t := range op.Tags {
 		if t = strings.TrimSpace(t); t != "" && !tool.HasTag(t) {
 			tool.Tags = append(tool.Tags, t)
 		}
+	}
+	if op.Deprecated && !tool.HasTag(tagDeprecated) {
+		tool.Tags = append(tool.Tags, tagDeprecated)
 	}
 	return &entry{tool: tool, ptr: ptr, opID: op.OperationID, method: method, path: path}, nil
 }
@@ -430,6 +453,9 @@ func mergeParams(path, method string, pathLevel, opLevel openapi3.Parameters) []
 
 // baseURL picks the toolkit's base URL.
 func (imp *importer) baseURL(doc *openapi3.T) string {
+	if len(doc.Servers) > 0 && doc.Servers[0] != nil {
+		imp.docServerRaw = doc.Servers[0].URL
+	}
 	if imp.opts.BaseURL != "" {
 		return strings.TrimRight(imp.opts.BaseURL, "/")
 	}
@@ -446,24 +472,61 @@ func (imp *importer) baseURL(doc *openapi3.T) string {
 			}
 		}
 	}
-	s := doc.Servers[idx]
+	u, problem := serverURL(doc.Servers[idx])
+	if problem != "" {
+		imp.warn(jsonPointer("servers", fmt.Sprint(idx)), problem+"; pass the API's base URL (--base-url)")
+		return ""
+	}
+	imp.docServer = u
+	return u
+}
+
+// serverURL returns a server's URL with its variables set to their defaults, without a trailing "/", or why it
+// cannot be used as a base URL.
+func serverURL(s *openapi3.Server) (string, string) {
 	u := s.URL
 	for name, v := range s.Variables {
 		if v != nil {
 			u = strings.ReplaceAll(u, "{"+name+"}", v.Default)
 		}
 	}
-	construct := jsonPointer("servers", fmt.Sprint(idx))
 	if strings.ContainsAny(u, "{}") {
-		imp.warn(construct, fmt.Sprintf("server URL %q has a variable without a default; pass the API's base URL (--base-url)", u))
-		return ""
+		return "", fmt.Sprintf("server URL %q has a variable without a default", u)
 	}
 	parsed, err := url.Parse(u)
 	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
-		imp.warn(construct, fmt.Sprintf("server URL %q is not an absolute http(s) URL; pass the API's base URL (--base-url)", u))
-		return ""
+		return "", fmt.Sprintf("server URL %q is not an absolute http(s) URL", u)
 	}
-	return strings.TrimRight(u, "/")
+	return strings.TrimRight(u, "/"), ""
+}
+
+// operationServer applies the server an operation or its path item declares for itself (GitHub uploads release
+// assets to uploads.github.com): its URL becomes the binding's BaseURL. It is ignored, with a warning, when it is
+// not an absolute URL, and when the caller set the base URL: everything then goes where the caller said.
+func (imp *importer) operationServer(ptr string, item *openapi3.PathItem, op *openapi3.Operation, binding *tools.HTTPBinding) {
+	var servers openapi3.Servers
+	construct := ptr + "/servers"
+	if op.Servers != nil && len(*op.Servers) > 0 {
+		servers = *op.Servers
+	} else if len(item.Servers) > 0 {
+		servers = item.Servers
+		construct = ptr[:strings.LastIndex(ptr, "/")] + "/servers"
+	}
+	if len(servers) == 0 || servers[0] == nil {
+		return
+	}
+	if servers[0].URL == imp.docServerRaw {
+		return
+	}
+	u, problem := serverURL(servers[0])
+	switch {
+	case problem != "":
+		imp.warn(construct, problem+"; the operation calls the toolkit's base URL")
+	case imp.opts.BaseURL != "":
+		imp.warn(construct, fmt.Sprintf("the operation's server %s is ignored: the base URL was set to %s", u, imp.opts.BaseURL))
+	case u != imp.docServer:
+		binding.BaseURL = u
+	}
 }
 
 // authSchemes maps the document's security schemes; it also returns the "in:name" keys (name lower-cased) of API
@@ -589,7 +652,7 @@ func categories(doc *openapi3.T, ts []*tools.Tool) []string {
 // isDerivedTag reports whether a tag is one Import adds itself.
 func isDerivedTag(tag string) bool {
 	switch tag {
-	case tools.TagReadOnly, tools.TagDestructive, tools.TagIdempotent, tools.TagOpenWorld, tools.TagImportant, "deprecated":
+	case tools.TagReadOnly, tools.TagDestructive, tools.TagIdempotent, tools.TagOpenWorld, tools.TagImportant, tagDeprecated:
 		return true
 	}
 	return false

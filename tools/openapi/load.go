@@ -6,6 +6,11 @@ package openapi
 // tree kin-openapi decodes from, YAML by the YAML parser, and both trees are checked here before the library sees
 // them: nesting depth, YAML alias cycles, and every $ref (local ones must resolve, others are refused with the JSON
 // pointer of the object that holds them).
+//
+// Real documents are often a little wrong. What can be fixed without guessing is fixed, with a warning: "items"
+// written as a list, a $ref to the wrong kind of component, references deep inside other objects (given a name of
+// their own), and objects the decoder rejects (left out, up to maxRepairs of them). discriminator objects are
+// dropped before decoding: JSON Schema has no use for them.
 
 import (
 	"bytes"
@@ -16,7 +21,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi2"
 	"github.com/getkin/kin-openapi/openapi2conv"
@@ -51,8 +55,6 @@ const (
 type loaded struct {
 	doc     *openapi3.T
 	version specVersion
-	// raw is the version string the document declares.
-	raw string
 	// repairs are the warnings of the fixes made to the document before decoding it.
 	repairs []Warning
 }
@@ -73,6 +75,7 @@ func docErr(format string, args ...any) *loadError {
 
 // loadDocument parses data (JSON or YAML; OpenAPI 3.0, 3.1 or Swagger 2.0) and resolves its local references.
 func loadDocument(data []byte) (l *loaded, lerr *loadError) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	root, perr := parseTree(data)
 	if perr != nil {
 		return nil, perr
@@ -80,7 +83,7 @@ func loadDocument(data []byte) (l *loaded, lerr *loadError) {
 	if root.Kind != yaml.MappingNode {
 		return nil, docErr("the document is not an object; expected an OpenAPI 3 or Swagger 2.0 description")
 	}
-	version, raw, verr := detectVersion(root)
+	version, verr := detectVersion(root)
 	if verr != nil {
 		return nil, verr
 	}
@@ -91,7 +94,7 @@ func loadDocument(data []byte) (l *loaded, lerr *loadError) {
 	for attempt := 0; ; attempt++ {
 		doc, lerr := decode(root, data, version, checker)
 		if lerr == nil {
-			return &loaded{doc: doc, version: version, raw: raw, repairs: checker.warnings}, nil
+			return &loaded{doc: doc, version: version, repairs: checker.warnings}, nil
 		}
 		// A document with a few invalid objects is still worth importing: leave them out, say so, and try again.
 		if !lerr.repairable || attempt >= maxRepairs || !dropNode(root, lerr.construct) {
@@ -202,8 +205,10 @@ func (c *treeChecker) refErr(what string, err error) *loadError {
 }
 
 var (
+	versionRe   = regexp.MustCompile(`^3\.([01])(\.\d+)?(-[0-9A-Za-z.-]+)?$`)
 	quotedRe    = regexp.MustCompile(`"[^"]*"`)
 	yamlLineRe  = regexp.MustCompile(`line (\d+): `)
+	yamlFieldRe = regexp.MustCompile(`field "([^"]+)"`)
 	yamlTagText = strings.NewReplacer("!!map", "an object", "!!seq", "an array", "!!str", "a string",
 		"!!int", "a number", "!!float", "a number", "!!bool", "a boolean", "!!null", "null",
 		"[]interface {}", "a list", "map[string]interface {}", "an object", "yaml: construct errors:", "")
@@ -224,6 +229,12 @@ func decodeErr(root *yaml.Node, what string, err error) *loadError {
 	}
 	reason = strings.TrimSpace(yamlTagText.Replace(reason))
 	if path, ok := findLine(root, line, nil); ok {
+		// The decoder names the object; when it also names the field at fault, point at that.
+		if f := yamlFieldRe.FindStringSubmatch(reason); f != nil {
+			if n, err := lookupPointer(root, jsonPointer(path...)); err == nil && mapValue(n, f[1]) != nil {
+				path = append(path, f[1])
+			}
+		}
 		return &loadError{construct: jsonPointer(path...), err: fmt.Errorf("%s: %s", what, reason), repairable: true}
 	}
 	return docErr("%s: line %d: %s", what, line, reason)
@@ -256,7 +267,6 @@ func findLine(n *yaml.Node, line int, path []string) ([]string, bool) {
 
 // isJSON reports whether data starts like a JSON object.
 func isJSON(data []byte) bool {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	data = bytes.TrimLeft(data, " \t\r\n")
 	return len(data) > 0 && data[0] == '{'
 }
@@ -267,7 +277,7 @@ func parseTree(data []byte) (*yaml.Node, *loadError) {
 		return nil, docErr("the document is empty")
 	}
 	if isJSON(data) {
-		root, jerr := parseJSON(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+		root, jerr := parseJSON(data)
 		if jerr == nil {
 			return root, nil
 		}
@@ -345,28 +355,29 @@ func prepYAML(n *yaml.Node, depth int) error {
 }
 
 // detectVersion reads the swagger or openapi field.
-func detectVersion(root *yaml.Node) (specVersion, string, *loadError) {
+func detectVersion(root *yaml.Node) (specVersion, *loadError) {
 	verErr := func(format string, args ...any) *loadError {
 		return &loadError{construct: "openapi version", err: fmt.Errorf(format, args...)}
 	}
 	if v := mapValue(root, "swagger"); v != nil {
 		if v.Kind != yaml.ScalarNode || v.Value != "2.0" {
-			return 0, "", verErr("unsupported swagger version %q; toolmux imports Swagger 2.0 and OpenAPI 3.0/3.1", scalarText(v))
+			return 0, verErr("unsupported swagger version %q; toolmux imports Swagger 2.0 and OpenAPI 3.0/3.1", scalarText(v))
 		}
-		return swagger2, "2.0", nil
+		return swagger2, nil
 	}
 	v := mapValue(root, "openapi")
 	if v == nil {
-		return 0, "", verErr("neither an openapi nor a swagger field; this is not an OpenAPI 3 or Swagger 2.0 description")
+		return 0, verErr("neither an openapi nor a swagger field; this is not an OpenAPI 3 or Swagger 2.0 description")
 	}
 	s := scalarText(v)
-	switch {
-	case v.Kind == yaml.ScalarNode && strings.HasPrefix(s, "3.0"):
-		return openAPI30, s, nil
-	case v.Kind == yaml.ScalarNode && strings.HasPrefix(s, "3.1"):
-		return openAPI31, s, nil
+	switch m := versionRe.FindStringSubmatch(s); {
+	case v.Kind != yaml.ScalarNode || m == nil:
+	case m[1] == "0":
+		return openAPI30, nil
+	case m[1] == "1":
+		return openAPI31, nil
 	}
-	return 0, "", verErr("unsupported OpenAPI version %q; toolmux imports OpenAPI 3.0, 3.1 and Swagger 2.0", s)
+	return 0, verErr("unsupported OpenAPI version %q; toolmux imports OpenAPI 3.0, 3.1 and Swagger 2.0", s)
 }
 
 func scalarText(n *yaml.Node) string {
@@ -400,8 +411,8 @@ type treeChecker struct {
 	version  specVersion
 	// firstUse maps every $ref value to the pointer of the first object that uses it, to place library errors.
 	firstUse map[string]string
-	// deep are the $ref scalars in schema positions that point inside other objects; see hoistDeepRefs.
-	deep []*yaml.Node
+	// deep are the references in schema positions that point inside other objects; see hoistDeepRefs.
+	deep []deepRef
 	// modified is set when the tree no longer matches the document's bytes.
 	modified bool
 	// warnings record the repairs made to the tree.
@@ -471,11 +482,14 @@ func (c *treeChecker) walk(n *yaml.Node, key string) *loadError {
 			if err := c.checkRef(v.Value); err != nil {
 				return &loadError{construct: c.pointer(), err: err}
 			}
+			if c.repairRefKind(n, v.Value) {
+				return nil
+			}
 			if _, ok := c.firstUse[v.Value]; !ok {
 				c.firstUse[v.Value] = c.pointer()
 			}
 			if !c.standardRef(v.Value) && isSchemaContext(c.path) {
-				c.deep = append(c.deep, v)
+				c.deep = append(c.deep, deepRef{obj: n, ref: v, ptr: c.pointer()})
 			}
 			continue
 		}
@@ -506,6 +520,62 @@ func (c *treeChecker) standardRef(ref string) bool {
 	return len(segs) == 3 && segs[0] == "components"
 }
 
+// repairRefKind replaces a reference object that points to the wrong kind of object (a schema that refers to a
+// response, a response that refers to a schema) with a harmless one, and reports whether it did.
+func (c *treeChecker) repairRefKind(obj *yaml.Node, ref string) bool {
+	target := c.refKind(ref)
+	if target == "" {
+		return false
+	}
+	var repl []*yaml.Node
+	schema := isSchemaContext(c.path)
+	switch {
+	case schema && target != "schemas":
+		repl = nil // {}: any value
+	case !schema && len(c.path) >= 2 && c.path[len(c.path)-2] == "responses" && target != "responses":
+		repl = []*yaml.Node{
+			{Kind: yaml.ScalarNode, Tag: tagStr, Value: "description"},
+			{Kind: yaml.ScalarNode, Tag: tagStr, Value: "(invalid reference " + ref + ")"},
+		}
+	default:
+		return false
+	}
+	obj.Content = repl
+	c.modified = true
+	c.warnings = append(c.warnings, Warning{Construct: c.pointer(),
+		Message: fmt.Sprintf("$ref %q points to a %s object where a %s belongs; ignored", ref, strings.TrimSuffix(target, "s"), c.contextName())})
+	return true
+}
+
+func (c *treeChecker) contextName() string {
+	if isSchemaContext(c.path) {
+		return "schema"
+	}
+	return "response"
+}
+
+// refKind is the component section a reference points into ("schemas", "responses", "parameters", …), or "" when
+// it does not point at a whole component. Swagger 2.0 definitions are "schemas".
+func (c *treeChecker) refKind(ref string) string {
+	segs := strings.Split(strings.TrimPrefix(ref, "#/"), "/")
+	if c.version == swagger2 {
+		if len(segs) != 2 {
+			return ""
+		}
+		switch segs[0] {
+		case "definitions":
+			return "schemas"
+		case "parameters", "responses":
+			return segs[0]
+		}
+		return ""
+	}
+	if len(segs) != 3 || segs[0] != "components" {
+		return ""
+	}
+	return segs[1]
+}
+
 // isSchemaContext reports whether the object at path is a schema.
 func isSchemaContext(path []string) bool {
 	n := len(path)
@@ -527,6 +597,12 @@ func isSchemaContext(path []string) bool {
 	return false
 }
 
+// deepRef is a reference found by the walk, with the object that holds it.
+type deepRef struct {
+	obj, ref *yaml.Node
+	ptr      string
+}
+
 // hoistDeepRefs gives every schema that a $ref reaches deep inside another object (a property of a component,
 // a schema inside an operation) a name of its own under components/schemas (Swagger 2.0: definitions) and points
 // the $ref there: kin-openapi resolves such pointers through its typed model, which fails where the document
@@ -544,13 +620,20 @@ func (c *treeChecker) hoistDeepRefs() {
 		section = ensureMap(ensureMap(c.root, "components"), "schemas")
 	}
 	names := map[string]string{}
-	for _, refNode := range c.deep {
+	for _, d := range c.deep {
+		refNode := d.ref
 		ref := refNode.Value
 		name, ok := names[ref]
 		if !ok {
 			target, err := lookupPointer(c.root, ref)
 			if err != nil {
 				continue // checkRef already refused it
+			}
+			if target == c.root || target == mapValue(c.root, "components") || target == section {
+				// Hoisting one of the section's own ancestors would make the tree contain itself.
+				d.obj.Content = nil
+				c.warnings = append(c.warnings, Warning{Construct: d.ptr, Message: fmt.Sprintf("$ref %q points to the document itself, not a schema; ignored", ref)})
+				continue
 			}
 			base := argName(strings.ReplaceAll(strings.TrimPrefix(ref, "#/"), "/", "_"))
 			name = base
@@ -702,329 +785,4 @@ func lookupPointer(root *yaml.Node, ref string) (*yaml.Node, error) {
 		}
 	}
 	return n, nil
-}
-
-// parseJSON reads a JSON document into a yaml.Node tree. It accepts exactly RFC 8259 JSON; duplicate keys keep
-// the last value, as encoding/json does.
-func parseJSON(data []byte) (*yaml.Node, error) {
-	s := &jsonScanner{data: data, line: 1, keys: map[string]string{}}
-	s.skipSpace()
-	n, err := s.value()
-	if err != nil {
-		return nil, err
-	}
-	s.skipSpace()
-	if s.pos < len(s.data) {
-		return nil, s.errorf("unexpected %q after the document", s.data[s.pos])
-	}
-	return n, nil
-}
-
-type jsonScanner struct {
-	data      []byte
-	pos       int
-	line      int
-	lineStart int
-	depth     int
-	// slab hands out nodes from blocks, far fewer allocations than one per node.
-	slab []yaml.Node
-	// keys interns object keys: a large document repeats a few hundred of them a million times.
-	keys map[string]string
-	ids  int
-}
-
-func (s *jsonScanner) node(kind yaml.Kind, tag, value string) *yaml.Node {
-	if len(s.slab) == 0 {
-		s.slab = make([]yaml.Node, 1024)
-	}
-	n := &s.slab[0]
-	s.slab = s.slab[1:]
-	// Line holds a sequence number, not the line: decoding errors name nodes by line, and a minified document
-	// has one line. The scanner's own errors report real lines and columns.
-	s.ids++
-	n.Kind, n.Tag, n.Value, n.Line = kind, tag, value, s.ids
-	return n
-}
-
-func (s *jsonScanner) errorf(format string, args ...any) error {
-	return fmt.Errorf("line %d column %d: %s", s.line, s.pos-s.lineStart+1, fmt.Sprintf(format, args...))
-}
-
-func (s *jsonScanner) skipSpace() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
-		case ' ', '\t', '\r':
-			s.pos++
-		case '\n':
-			s.pos++
-			s.line++
-			s.lineStart = s.pos
-		default:
-			return
-		}
-	}
-}
-
-func (s *jsonScanner) value() (*yaml.Node, error) {
-	if s.pos >= len(s.data) {
-		return nil, s.errorf("unexpected end of input")
-	}
-	switch c := s.data[s.pos]; {
-	case c == '{':
-		return s.object()
-	case c == '[':
-		return s.array()
-	case c == '"':
-		str, err := s.str()
-		if err != nil {
-			return nil, err
-		}
-		n := s.node(yaml.ScalarNode, tagStr, str)
-		n.Style = yaml.DoubleQuotedStyle
-		return n, nil
-	case c == 't':
-		return s.literal("true", tagBool)
-	case c == 'f':
-		return s.literal("false", tagBool)
-	case c == 'n':
-		return s.literal("null", tagNull)
-	case c == '-' || (c >= '0' && c <= '9'):
-		return s.number()
-	default:
-		return nil, s.errorf("unexpected %q", c)
-	}
-}
-
-func (s *jsonScanner) literal(word, tag string) (*yaml.Node, error) {
-	if !bytes.HasPrefix(s.data[s.pos:], []byte(word)) {
-		return nil, s.errorf("invalid literal")
-	}
-	s.pos += len(word)
-	return s.node(yaml.ScalarNode, tag, word), nil
-}
-
-func (s *jsonScanner) number() (*yaml.Node, error) {
-	start := s.pos
-	d := s.data
-	i := s.pos
-	if i < len(d) && d[i] == '-' {
-		i++
-	}
-	digits := func() int {
-		n := 0
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-			n++
-		}
-		return n
-	}
-	switch {
-	case i < len(d) && d[i] == '0':
-		i++
-	case digits() == 0:
-		s.pos = i
-		return nil, s.errorf("invalid number")
-	}
-	float := false
-	if i < len(d) && d[i] == '.' {
-		i++
-		float = true
-		if digits() == 0 {
-			s.pos = i
-			return nil, s.errorf("invalid number")
-		}
-	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
-		i++
-		float = true
-		if i < len(d) && (d[i] == '+' || d[i] == '-') {
-			i++
-		}
-		if digits() == 0 {
-			s.pos = i
-			return nil, s.errorf("invalid number")
-		}
-	}
-	text := string(d[start:i])
-	s.pos = i
-	tag := tagInt
-	if float {
-		tag = tagFloat
-	} else if _, err := strconv.ParseInt(text, 10, 64); err != nil {
-		tag = tagFloat // beyond int64: read it as a float, as encoding/json does
-	}
-	if tag == tagFloat {
-		if _, err := strconv.ParseFloat(text, 64); err != nil {
-			return nil, s.errorf("number %s is out of range", text)
-		}
-	}
-	return s.node(yaml.ScalarNode, tag, text), nil
-}
-
-// str reads a string token; the fast path copies strings without escapes, the rest go through encoding/json.
-func (s *jsonScanner) str() (string, error) {
-	d := s.data
-	start := s.pos + 1
-	i := start
-	simple := true
-	for i < len(d) {
-		c := d[i]
-		if c == '"' {
-			break
-		}
-		if c < 0x20 {
-			s.pos = i
-			return "", s.errorf("control character in a string")
-		}
-		if c == '\\' || c >= utf8.RuneSelf {
-			simple = false
-			if c == '\\' {
-				i++
-			}
-		}
-		i++
-	}
-	if i >= len(d) {
-		return "", s.errorf("unterminated string")
-	}
-	s.pos = i + 1
-	if simple {
-		return string(d[start:i]), nil
-	}
-	if !bytes.ContainsRune(d[start:i], '\\') && utf8.Valid(d[start:i]) {
-		return string(d[start:i]), nil
-	}
-	var out string
-	if err := json.Unmarshal(d[start-1:i+1], &out); err != nil {
-		s.pos = start - 1
-		return "", s.errorf("invalid string: %v", err)
-	}
-	return out, nil
-}
-
-func (s *jsonScanner) enter() error {
-	s.depth++
-	if s.depth > maxNesting {
-		return s.errorf("nested deeper than %d levels", maxNesting)
-	}
-	return nil
-}
-
-func (s *jsonScanner) object() (*yaml.Node, error) {
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	s.pos++
-	n := s.node(yaml.MappingNode, tagMap, "")
-	s.skipSpace()
-	if s.pos < len(s.data) && s.data[s.pos] == '}' {
-		s.pos++
-		s.depth--
-		return n, nil
-	}
-	var index map[string]int
-	for {
-		s.skipSpace()
-		if s.pos >= len(s.data) || s.data[s.pos] != '"' {
-			return nil, s.errorf("expected a string key")
-		}
-		key, err := s.str()
-		if err != nil {
-			return nil, err
-		}
-		if k, ok := s.keys[key]; ok {
-			key = k
-		} else if len(s.keys) < 1<<16 {
-			s.keys[key] = key
-		}
-		s.skipSpace()
-		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
-			return nil, s.errorf("expected ':' after an object key")
-		}
-		s.pos++
-		s.skipSpace()
-		val, err := s.value()
-		if err != nil {
-			return nil, err
-		}
-		// Duplicate keys: the last one wins, as in encoding/json; the YAML decoder would refuse them.
-		dup := -1
-		if index != nil {
-			if j, ok := index[key]; ok {
-				dup = j
-			}
-		} else {
-			for j := 0; j < len(n.Content); j += 2 {
-				if n.Content[j].Value == key {
-					dup = j
-					break
-				}
-			}
-		}
-		if dup >= 0 {
-			n.Content[dup+1] = val
-		} else {
-			kn := s.node(yaml.ScalarNode, tagStr, key)
-			kn.Style = yaml.DoubleQuotedStyle
-			n.Content = append(n.Content, kn, val)
-			if index != nil {
-				index[key] = len(n.Content) - 2
-			} else if len(n.Content) >= 32 {
-				index = make(map[string]int, len(n.Content))
-				for j := 0; j < len(n.Content); j += 2 {
-					index[n.Content[j].Value] = j
-				}
-			}
-		}
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			return nil, s.errorf("unexpected end of input in an object")
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			s.depth--
-			return n, nil
-		default:
-			return nil, s.errorf("expected ',' or '}' in an object")
-		}
-	}
-}
-
-func (s *jsonScanner) array() (*yaml.Node, error) {
-	if err := s.enter(); err != nil {
-		return nil, err
-	}
-	s.pos++
-	n := s.node(yaml.SequenceNode, tagSeq, "")
-	s.skipSpace()
-	if s.pos < len(s.data) && s.data[s.pos] == ']' {
-		s.pos++
-		s.depth--
-		return n, nil
-	}
-	for {
-		s.skipSpace()
-		val, err := s.value()
-		if err != nil {
-			return nil, err
-		}
-		n.Content = append(n.Content, val)
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			return nil, s.errorf("unexpected end of input in an array")
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			s.depth--
-			return n, nil
-		default:
-			return nil, s.errorf("expected ',' or ']' in an array")
-		}
-	}
 }

@@ -288,9 +288,22 @@ func pathValue(p *tools.HTTPParam, args map[string]any) (string, error) {
 		if hasDotComponent(s) {
 			return "", fmt.Errorf("argument %q: path parameter %q would change the URL path (\".\" and \"..\" are not allowed)", p.Arg, s)
 		}
-		parts[i] = url.PathEscape(s)
+		parts[i] = escapePathValue(s, p.MultiSegment)
 	}
 	return strings.Join(parts, ","), nil
+}
+
+// escapePathValue escapes one path value; a multi-segment value keeps its "/" and escapes each segment. Dot
+// segments were refused before, so keeping "/" cannot climb out of the template's place.
+func escapePathValue(s string, multiSegment bool) string {
+	if !multiSegment {
+		return url.PathEscape(s)
+	}
+	segs := strings.Split(strings.Trim(s, "/"), "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	return strings.Join(segs, "/")
 }
 
 // hasDotComponent reports whether s, split at "/" or "\", has a "." or ".." component. Those are refused even

@@ -412,3 +412,33 @@ func BenchmarkBuildRequest(b *testing.B) {
 		}
 	}
 }
+
+func TestMultiSegmentPathParameter(t *testing.T) {
+	b := &tools.HTTPBinding{Method: "GET", Path: "/repos/{owner}/{repo}/contents/{path}", Params: []tools.HTTPParam{
+		{Arg: "owner", Name: "owner", In: tools.InPath, Required: true},
+		{Arg: "repo", Name: "repo", In: tools.InPath, Required: true},
+		{Arg: "path", Name: "path", In: tools.InPath, Required: true, MultiSegment: true},
+	}}
+	tests := []struct {
+		path, wantPath, wantErr string
+	}{
+		{"src/main.go", "/repos/o/r%2Fx/contents/src/main.go", ""},
+		{"/docs/a b.md/", "/repos/o/r%2Fx/contents/docs/a%20b.md", ""},
+		{"src/../../secrets", "", `"." and ".." are not allowed`},
+	}
+	for _, tt := range tests {
+		req, err := BuildRequest(context.Background(), "https://api.example.com", b, map[string]any{"owner": "o", "repo": "r/x", "path": tt.path})
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: err = %v, want %q", tt.path, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", tt.path, err)
+		}
+		if got := req.URL.EscapedPath(); got != tt.wantPath {
+			t.Errorf("%q: path = %q, want %q (only the multi-segment parameter keeps its slashes)", tt.path, got, tt.wantPath)
+		}
+	}
+}

@@ -521,7 +521,7 @@ func pickMedia(content openapi3.Content, response bool) (string, *openapi3.Media
 
 // argBuilder assembles a tool's flat arguments and remembers which names are taken.
 type argBuilder struct {
-	props    jsonObject
+	props    map[string]json.RawMessage
 	required []string
 	taken    map[string]bool
 }
@@ -552,14 +552,17 @@ var ignoredHeaders = map[string]bool{"accept": true, "content-type": true, "auth
 // buildInput makes the input schema and HTTP binding of one operation. params are the path item's and the
 // operation's parameters merged; authParams holds "in:name" of API key parameters the Authorizer supplies.
 func (imp *importer) buildInput(ptr string, method, path string, params []param, body *openapi3.RequestBodyRef, authParams map[string]bool) (json.RawMessage, *tools.HTTPBinding, error) {
-	a := &argBuilder{props: jsonObject{}, taken: map[string]bool{}}
+	a := &argBuilder{props: map[string]json.RawMessage{}, taken: map[string]bool{}}
 	binding := &tools.HTTPBinding{Method: method, Path: path}
-	c := &converter{oas30: imp.oas30, maxDepth: inputDepth, descMax: inputDescMax, budget: schemaBudget}
 
+	declared := map[string]bool{}
 	for _, loc := range inputLocations {
 		for _, p := range params {
 			if p.In != loc {
 				continue
+			}
+			if loc == openapi3.ParameterInPath {
+				declared[p.Name] = true
 			}
 			if loc == openapi3.ParameterInHeader && ignoredHeaders[strings.ToLower(p.Name)] {
 				continue
@@ -571,39 +574,39 @@ func (imp *importer) buildInput(ptr string, method, path string, params []param,
 				imp.warn(p.ptr, "parameter without a name skipped")
 				continue
 			}
+			js, err := imp.paramSchema(p.Parameter)
+			if err != nil {
+				return nil, nil, err
+			}
 			arg := a.name(loc, p.Name)
-			sch := p.Schema
-			if sch == nil {
-				if _, mt := pickMedia(p.Content, true); mt != nil {
-					sch = mt.Schema
-				}
-			}
-			var js jsonObject
-			if sch == nil {
-				js = jsonObject{"type": "string"}
-			} else {
-				js = c.convert(sch, 1)
-			}
-			if d := truncateText(p.Description, inputDescMax); d != "" {
-				js["description"] = d
-			}
-			if p.Deprecated {
-				js["deprecated"] = true
-			}
-			if _, ok := js["examples"]; !ok && p.Example != nil && smallJSON(p.Example) {
-				js["examples"] = []any{p.Example}
-			}
 			required := p.Required || loc == openapi3.ParameterInPath
 			a.props[arg] = js
 			if required {
 				a.required = append(a.required, arg)
 			}
 			hp := tools.HTTPParam{Arg: arg, Name: p.Name, In: loc, Required: required}
+			if multi, _ := p.Extensions["x-multi-segment"].(bool); multi && loc == openapi3.ParameterInPath {
+				hp.MultiSegment = true
+			}
 			if p.Explode != nil && !*p.Explode && loc == openapi3.ParameterInQuery {
 				f := false
 				hp.Explode = &f
 			}
 			binding.Params = append(binding.Params, hp)
+		}
+		if loc == openapi3.ParameterInPath {
+			// A template variable nobody declared still has to be filled in.
+			for _, name := range templateVars(path) {
+				if declared[name] {
+					continue
+				}
+				imp.warn(ptr, fmt.Sprintf("path parameter %q is not declared; added as a required string", name))
+				arg := a.name(loc, name)
+				a.props[arg] = json.RawMessage(`{"type":"string"}`)
+				a.required = append(a.required, arg)
+				binding.Params = append(binding.Params, tools.HTTPParam{Arg: arg, Name: name, In: loc, Required: true})
+				declared[name] = true
+			}
 		}
 	}
 	for _, p := range params {
@@ -617,27 +620,164 @@ func (imp *importer) buildInput(ptr string, method, path string, params []param,
 	}
 
 	if body != nil && body.Value != nil {
-		if err := imp.buildBody(ptr, a, c, binding, body.Value); err != nil {
+		if err := imp.buildBody(ptr, a, binding, body.Value); err != nil {
 			return nil, nil, err
 		}
 	}
 
-	schema := jsonObject{"type": "object", "properties": a.props, "additionalProperties": false}
+	return a.encode(), binding, nil
+}
+
+// encode writes the input schema. The property schemas are already JSON; encoding/json would validate and compact
+// every one of them again.
+func (a *argBuilder) encode() json.RawMessage {
+	names := make([]string, 0, len(a.props))
+	size := 64
+	for name, raw := range a.props {
+		names = append(names, name)
+		size += len(name) + len(raw) + 4
+	}
+	sort.Strings(names)
+	b := make([]byte, 0, size)
+	b = append(b, `{"additionalProperties":false,"properties":{`...)
+	for i, name := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, name)
+		b = append(b, ':')
+		b = append(b, a.props[name]...)
+	}
+	b = append(b, '}')
 	if len(a.required) > 0 {
-		schema["required"] = a.required
+		b = append(b, `,"required":[`...)
+		for i, name := range a.required {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, name)
+		}
+		b = append(b, ']')
 	}
-	raw, err := marshal(schema)
+	b = append(b, `,"type":"object"}`...)
+	return b
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
+}
+
+// templateVars lists the {variables} of a path template.
+func templateVars(path string) []string {
+	var out []string
+	for {
+		i := strings.IndexByte(path, '{')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(path[i:], '}')
+		if j < 0 {
+			return out
+		}
+		if name := path[i+1 : i+j]; name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+		path = path[i+j+1:]
+	}
+}
+
+func (imp *importer) inputConverter() *converter {
+	return &converter{oas30: imp.oas30, maxDepth: inputDepth, descMax: inputDescMax, budget: schemaBudget}
+}
+
+// paramSchema returns the JSON Schema of one parameter. Parameters shared through components are converted once.
+func (imp *importer) paramSchema(p *openapi3.Parameter) (json.RawMessage, error) {
+	if raw, ok := imp.params[p]; ok {
+		return raw, nil
+	}
+	sch := p.Schema
+	if sch == nil {
+		if _, mt := pickMedia(p.Content, true); mt != nil {
+			sch = mt.Schema
+		}
+	}
+	var js jsonObject
+	if sch == nil {
+		js = jsonObject{"type": "string"}
+	} else {
+		js = imp.inputConverter().convert(sch, 1)
+	}
+	if d := truncateText(p.Description, inputDescMax); d != "" {
+		js["description"] = d
+	}
+	if p.Deprecated {
+		js["deprecated"] = true
+	}
+	if _, ok := js["examples"]; !ok && p.Example != nil && smallJSON(p.Example) {
+		js["examples"] = []any{p.Example}
+	}
+	raw, err := marshal(js)
 	if err != nil {
-		return nil, nil, fmt.Errorf("encode input schema: %w", err)
+		return nil, fmt.Errorf("encode parameter %q: %w", p.Name, err)
 	}
-	return raw, binding, nil
+	imp.params[p] = raw
+	return raw, nil
 }
 
 // bodyArg is the argument that carries a request body that is not flattened.
 const bodyArg = "request_body"
 
+// convertedBody is a request body schema converted once and reused by every operation that shares it.
+type convertedBody struct {
+	// props, names and required are set when the body is an object with properties, which is flattened.
+	props    map[string]json.RawMessage
+	names    []string
+	required []string
+	// whole is the body's schema otherwise, without a description.
+	whole jsonObject
+}
+
+// bodySchema converts a request body schema, flattening objects with properties.
+func (imp *importer) bodySchema(sch *openapi3.SchemaRef) (*convertedBody, error) {
+	var key *openapi3.Schema
+	if sch != nil {
+		key = sch.Value
+	}
+	if cb, ok := imp.bodies[key]; ok && key != nil {
+		return cb, nil
+	}
+	js := imp.inputConverter().convert(sch, 1)
+	cb := &convertedBody{}
+	props, _ := js["properties"].(jsonObject)
+	_, hasOneOf := js["oneOf"]
+	_, hasAnyOf := js["anyOf"]
+	t, _ := js["type"].(string)
+	if len(props) > 0 && !hasOneOf && !hasAnyOf && (t == "" || t == "object") {
+		cb.required, _ = js["required"].([]string)
+		cb.props = make(map[string]json.RawMessage, len(props))
+		for name, v := range props {
+			raw, err := marshal(v)
+			if err != nil {
+				return nil, fmt.Errorf("encode body property %q: %w", name, err)
+			}
+			cb.props[name] = raw
+			cb.names = append(cb.names, name)
+		}
+		sort.Strings(cb.names)
+	} else {
+		delete(js, "description")
+		cb.whole = js
+	}
+	if key != nil {
+		imp.bodies[key] = cb
+	}
+	return cb, nil
+}
+
 // buildBody adds the request body's arguments: the properties of an object body, or one request_body argument.
-func (imp *importer) buildBody(ptr string, a *argBuilder, c *converter, binding *tools.HTTPBinding, rb *openapi3.RequestBody) error {
+func (imp *importer) buildBody(ptr string, a *argBuilder, binding *tools.HTTPBinding, rb *openapi3.RequestBody) error {
 	mediaType, mt := pickMedia(rb.Content, false)
 	if mt == nil {
 		if len(rb.Content) > 0 {
@@ -651,51 +791,46 @@ func (imp *importer) buildBody(ptr string, a *argBuilder, c *converter, binding 
 	}
 	hb := &tools.HTTPBody{ContentType: ct, Required: rb.Required}
 	binding.Body = hb
+	desc := truncateText(rb.Description, inputDescMax)
 
-	sch := mt.Schema
 	structured := isJSONMedia(ct) || ct == "application/x-www-form-urlencoded" || ct == "multipart/form-data"
 	if !structured {
 		// Text, XML, binary uploads: the executor sends the argument as the raw body.
-		arg := a.name(tools.InBody, bodyArg)
-		js := jsonObject{"type": "string"}
-		c.describe(js, firstNonEmpty(rb.Description, fmt.Sprintf("The request body, sent as %s.", ct)))
-		a.props[arg] = js
-		if rb.Required {
-			a.required = append(a.required, arg)
-		}
-		hb.Arg = arg
-		return nil
+		js := jsonObject{"type": "string", "contentMediaType": ct, "description": firstNonEmpty(desc, fmt.Sprintf("The request body, sent as %s.", ct))}
+		return imp.wholeBody(a, hb, rb, js)
 	}
-	js := c.convert(sch, 1)
-	props, _ := js["properties"].(jsonObject)
-	_, hasVariants := js["oneOf"]
-	_, hasAnyOf := js["anyOf"]
-	t, _ := js["type"].(string)
-	if len(props) > 0 && !hasVariants && !hasAnyOf && (t == "" || t == "object") {
-		required, _ := js["required"].([]string)
-		names := make([]string, 0, len(props))
-		for name := range props {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		hb.Props = make(map[string]string, len(names))
-		for _, name := range names {
+	cb, err := imp.bodySchema(mt.Schema)
+	if err != nil {
+		return err
+	}
+	if cb.props != nil {
+		hb.Props = make(map[string]string, len(cb.names))
+		for _, name := range cb.names {
 			arg := a.name(tools.InBody, name)
-			a.props[arg] = props[name]
+			a.props[arg] = cb.props[name]
 			hb.Props[arg] = name
-			if rb.Required && slices.Contains(required, name) {
+			if rb.Required && slices.Contains(cb.required, name) {
 				a.required = append(a.required, arg)
 			}
 		}
 		return nil
 	}
-	arg := a.name(tools.InBody, bodyArg)
-	if d := truncateText(rb.Description, inputDescMax); d != "" {
-		js["description"] = d
-	} else if _, ok := js["description"]; !ok {
-		js["description"] = "The request body."
+	js := make(jsonObject, len(cb.whole)+1)
+	for k, v := range cb.whole {
+		js[k] = v
 	}
-	a.props[arg] = js
+	js["description"] = firstNonEmpty(desc, "The request body.")
+	return imp.wholeBody(a, hb, rb, js)
+}
+
+// wholeBody adds the single request_body argument.
+func (imp *importer) wholeBody(a *argBuilder, hb *tools.HTTPBody, rb *openapi3.RequestBody, js jsonObject) error {
+	raw, err := marshal(js)
+	if err != nil {
+		return fmt.Errorf("encode request body schema: %w", err)
+	}
+	arg := a.name(tools.InBody, bodyArg)
+	a.props[arg] = raw
 	if rb.Required {
 		a.required = append(a.required, arg)
 	}
