@@ -73,6 +73,9 @@ func (s *Session) Execute(ctx context.Context, req ExecRequest, progress Progres
 	if len(req.Calls) == 0 || len(req.Calls) > MaxCalls {
 		return nil, fmt.Errorf("tools: give 1 to %d calls, got %d", MaxCalls, len(req.Calls))
 	}
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.Remember(ctx, req.Memory); err != nil {
 		return nil, fmt.Errorf("store memory: %w", err)
 	}

@@ -64,6 +64,8 @@ type Session struct {
 	log         *slog.Logger
 	connections Connections
 	outputSeq   atomic.Int64
+	persisted   chan struct{} // closed once the session row is written
+	persistErr  error
 	closeOnce   sync.Once
 }
 
@@ -131,13 +133,22 @@ func Open(ctx context.Context, db *store.DB, catalog *CatalogFuture, opts Option
 	if err != nil {
 		return nil, err
 	}
-	if _, created, err := db.EnsureSession(ctx, s.user, s.id, saved); err != nil {
-		return nil, fmt.Errorf("open session %q: %w", s.id, err)
-	} else if created {
-		s.log.Info("session created", "user", s.user)
-	} else {
-		s.log.Info("session resumed", "user", s.user)
-	}
+	// The session row is written in the background: the MCP handshake does not wait for a database write. Every
+	// method that reads or writes session state waits for it (ready).
+	s.persisted = make(chan struct{})
+	go func() {
+		defer close(s.persisted)
+		_, created, err := db.EnsureSession(context.WithoutCancel(ctx), s.user, s.id, saved)
+		switch {
+		case err != nil:
+			s.persistErr = fmt.Errorf("open session %q: %w", s.id, err)
+			s.log.Error("session not saved", "err", err)
+		case created:
+			s.log.Info("session created", "user", s.user)
+		default:
+			s.log.Info("session resumed", "user", s.user)
+		}
+	}()
 	if err := os.MkdirAll(filepath.Join(s.filesDir, "outputs"), 0o700); err != nil {
 		return nil, fmt.Errorf("create session files dir: %w", err)
 	}
@@ -211,8 +222,21 @@ func (s *Session) ExposedTools(ctx context.Context, all bool) ([]*tools.Tool, er
 	return out, nil
 }
 
+// ready waits until the session row is in the store.
+func (s *Session) ready(ctx context.Context) error {
+	select {
+	case <-s.persisted:
+		return s.persistErr
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the session to be saved: %w", ctx.Err())
+	}
+}
+
 // Memory returns the session's stored facts.
 func (s *Session) Memory(ctx context.Context) (map[string][]string, error) {
+	if err := s.ready(ctx); err != nil {
+		return nil, err
+	}
 	return s.db.Memory(ctx, s.user, s.id)
 }
 
@@ -221,6 +245,9 @@ func (s *Session) Remember(ctx context.Context, facts map[string][]string) error
 	if len(facts) == 0 {
 		return nil
 	}
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	return s.db.AddMemory(ctx, s.user, s.id, facts)
 }
 
@@ -228,6 +255,7 @@ func (s *Session) Remember(ctx context.Context, facts map[string][]string) error
 func (s *Session) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
+		<-s.persisted // never leave a half-written session behind
 		if !s.ephemeral {
 			return
 		}
