@@ -122,7 +122,12 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	if retention := e.cfg.Execution.RetentionDays; retention > 0 {
 		go pruneExecutions(ctx, e, retention)
 	}
-	future := session.LoadCatalogAsync(ctx, e.catalogOptions())
+	// The catalog loads once the handshake is done, so the first tools/list answers at once; exposed tools and
+	// --no-meta need it for tools/list itself, so then it starts now.
+	future := session.LazyCatalog(ctx, e.catalogOptions())
+	if noMeta || len(expose) > 0 {
+		future.Start()
+	}
 	sess, err := session.Open(ctx, e.db, future, session.Options{
 		Name: name, Ephemeral: o.ephemeral, UserID: e.user, Filter: filter, Expose: expose,
 		StateDir: e.stateDir, Execution: e.cfg.Execution, Connections: e.auth, Logger: e.log,
@@ -137,11 +142,17 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	}()
 	srv, err := server.New(ctx, server.Options{
 		Session: sess, Prefix: e.cfg.MetaToolPrefix, NoMeta: noMeta, Version: session.Version, Logger: e.log,
+		OnInitialized: future.Start,
 	})
 	if err != nil {
 		return err
 	}
 	go func() {
+		select {
+		case <-future.Done():
+		case <-ctx.Done():
+			return
+		}
 		cat, err := future.Get(ctx)
 		if err != nil {
 			e.log.Error("tool catalog failed to load", "err", err)

@@ -29,6 +29,8 @@ type Options struct {
 	NoMeta  bool
 	Version string
 	Logger  *slog.Logger
+	// OnInitialized runs when the client completes the handshake (the server starts the catalog load there).
+	OnInitialized func()
 }
 
 // exposeWarnAt is where clients start to struggle with long tool lists.
@@ -47,6 +49,11 @@ func New(ctx context.Context, opts Options) (*mcp.Server, error) {
 	srv := mcp.NewServer(&mcp.Implementation{Name: "toolmux", Title: "toolmux", Version: opts.Version}, &mcp.ServerOptions{
 		Instructions: instructions(opts.Prefix, opts.NoMeta),
 		HasTools:     true,
+		InitializedHandler: func(context.Context, *mcp.InitializedRequest) {
+			if opts.OnInitialized != nil {
+				opts.OnInitialized()
+			}
+		},
 	})
 	srv.AddReceivingMiddleware(timing(log), envelopeErrors(opts.Session))
 	if !opts.NoMeta {

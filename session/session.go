@@ -69,21 +69,42 @@ type Session struct {
 	closeOnce   sync.Once
 }
 
-// CatalogFuture is a catalog being loaded in the background: the MCP handshake does not wait for it.
+// CatalogFuture is a catalog loaded in the background: the MCP handshake does not wait for it.
 type CatalogFuture struct {
-	done chan struct{}
-	cat  *Catalog
-	err  error
+	done  chan struct{}
+	start func()
+	cat   *Catalog
+	err   error
 }
 
 // LoadCatalogAsync starts LoadCatalog in a goroutine.
 func LoadCatalogAsync(ctx context.Context, opts CatalogOptions) *CatalogFuture {
-	f := &CatalogFuture{done: make(chan struct{})}
-	go func() {
-		defer close(f.done)
-		f.cat, f.err = LoadCatalog(ctx, opts)
-	}()
+	f := LazyCatalog(ctx, opts)
+	f.Start()
 	return f
+}
+
+// LazyCatalog returns a future that loads the catalog when Start or Get is first called, so a server can answer
+// the handshake before spending CPU on the catalog.
+func LazyCatalog(ctx context.Context, opts CatalogOptions) *CatalogFuture {
+	f := &CatalogFuture{done: make(chan struct{})}
+	var once sync.Once
+	f.start = func() {
+		once.Do(func() {
+			go func() {
+				defer close(f.done)
+				f.cat, f.err = LoadCatalog(ctx, opts)
+			}()
+		})
+	}
+	return f
+}
+
+// Start begins loading, once; later calls do nothing.
+func (f *CatalogFuture) Start() {
+	if f.start != nil {
+		f.start()
+	}
 }
 
 // ReadyCatalog wraps an already loaded catalog.
@@ -93,8 +114,12 @@ func ReadyCatalog(c *Catalog) *CatalogFuture {
 	return f
 }
 
-// Get waits for the catalog.
+// Done is closed when the catalog has loaded (or failed); it does not start the load.
+func (f *CatalogFuture) Done() <-chan struct{} { return f.done }
+
+// Get starts loading if nothing did yet, and waits for the catalog.
 func (f *CatalogFuture) Get(ctx context.Context) (*Catalog, error) {
+	f.Start()
 	select {
 	case <-f.done:
 		return f.cat, f.err
