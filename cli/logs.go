@@ -29,10 +29,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				if execs == nil {
-					execs = []store.Execution{}
-				}
-				return printJSON(g.io.Out, execs)
+				return printJSON(g.io.Out, executionsJSON(execs))
 			}
 			return printExecutions(g, execs)
 		},

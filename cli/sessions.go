@@ -33,10 +33,7 @@ func newSessionsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				if ss == nil {
-					ss = []store.Session{}
-				}
-				return printJSON(g.io.Out, ss)
+				return printJSON(g.io.Out, sessionsJSON(ss))
 			}
 			tb := newTable(g.io.Out, "SESSION", "USER", "CREATED", "LAST USED")
 			for _, s := range ss {
@@ -73,7 +70,8 @@ func newSessionsCmd(g *globals) *cobra.Command {
 			files := session.FilesDir(e.stateDir, e.user, s.ID)
 			n := countFiles(files)
 			if asJSON {
-				return printJSON(g.io.Out, map[string]any{"session": s, "memory": mem, "files_dir": files, "files": n, "recent_executions": execs})
+				return printJSON(g.io.Out, map[string]any{"session": sessionsJSON([]store.Session{s})[0], "memory": mem,
+					"files_dir": files, "files": n, "recent_executions": executionsJSON(execs)})
 			}
 			fmt.Fprintf(g.io.Out, "Session %s (user %s), created %s, last used %s\nConfig: %s\nFiles: %s (%d files)\n",
 				s.ID, s.UserID, s.CreatedAt.Local().Format(time.DateTime), s.LastUsedAt.Local().Format(time.DateTime), s.Config, files, n)

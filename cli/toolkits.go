@@ -3,7 +3,6 @@ package cli
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,15 +155,9 @@ Importing again with the same --slug replaces the earlier import.`,
 			if err := e.db.PutImportedToolkit(ctx, store.ImportedToolkit{Slug: slug, Kind: "openapi", SpecFile: file, BaseURL: baseURL, ReplaceBuiltin: replace}); err != nil {
 				return err
 			}
-			// Compile into the cache now, so the next start does not parse the document.
-			cat, err := e.catalog(ctx)
-			if err != nil {
-				return err
-			}
-			for _, p := range cat.Problems {
-				if strings.Contains(p, `"`+slug+`"`) {
-					return errors.New(p)
-				}
+			// Cache the compiled toolkit now, so the next start does not parse the document.
+			if err := session.CacheCompiled(ctx, e.db, slug, baseURL, data, tk); err != nil {
+				e.log.Warn("compiled toolkit not cached; the next start compiles it", "toolkit", slug, "err", err)
 			}
 			for _, w := range warnings {
 				e.log.Debug("import warning", "toolkit", slug, "warning", w.String())

@@ -60,11 +60,17 @@ func newToolsCmd(g *globals) *cobra.Command {
 	list.Flags().StringVar(&toolkit, "toolkit", "", "only this toolkit")
 
 	var limit int
+	var searchKit string
 	search := &cobra.Command{
 		Use:   "search QUERY",
-		Short: "Search tools the way COMPOSIO_SEARCH_TOOLS does",
-		Args:  cobra.MinimumNArgs(1),
+		Short: "Search tools with the engine COMPOSIO_SEARCH_TOOLS uses",
+		Long: "Search tools with the engine COMPOSIO_SEARCH_TOOLS uses: words of the query (any form: \"delete\", " +
+			"\"get rid of\"), synonyms (PR, ticket, repo), the app it names, and the kind of operation it asks for.",
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 1 || limit > 100 {
+				return usageError("-n must be between 1 and 100, got %d", limit)
+			}
 			e, err := g.open(cmd.Context())
 			if err != nil {
 				return err
@@ -74,26 +80,34 @@ func newToolsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			hits := cat.Index().Search(strings.Join(args, " "), nil, limit)
+			var allow func(*tools.Tool) bool
+			if searchKit != "" {
+				if cat.Toolkit(searchKit) == nil {
+					return usageError("no toolkit %q; see `toolmux toolkits list`", searchKit)
+				}
+				allow = func(t *tools.Tool) bool { return strings.EqualFold(t.Toolkit, searchKit) }
+			}
+			hits := cat.Index().Search(strings.Join(args, " "), allow, limit)
 			if asJSON {
 				rows := make([]map[string]any, len(hits))
 				for i, h := range hits {
-					rows[i] = map[string]any{"slug": h.Tool.Slug, "score": h.Score, "name": h.Tool.Name}
+					rows[i] = map[string]any{"slug": h.Tool.Slug, "toolkit": h.Tool.Toolkit, "score": h.Score, "name": h.Tool.Name}
 				}
 				return printJSON(g.io.Out, rows)
 			}
 			if len(hits) == 0 {
-				fmt.Fprintln(g.io.Err, "no tool matched; try other words")
+				fmt.Fprintln(g.io.Err, "no tool matched; name the app and the action, e.g. \"list open pull requests in GitHub\"")
 				return nil
 			}
 			tb := newTable(g.io.Out, "SLUG", "SCORE", "NAME")
 			for _, h := range hits {
-				tb.row(h.Tool.Slug, fmt.Sprintf("%.2f", h.Score), h.Tool.Name)
+				tb.row(h.Tool.Slug, fmt.Sprintf("%.2f", h.Score), session.Brief(h.Tool.Name, 80))
 			}
 			return tb.flush()
 		},
 	}
-	search.Flags().IntVarP(&limit, "limit", "n", 10, "how many results")
+	search.Flags().IntVarP(&limit, "limit", "n", 10, "how many results (1-100)")
+	search.Flags().StringVar(&searchKit, "toolkit", "", "only this toolkit")
 
 	schema := &cobra.Command{
 		Use:   "schema SLUG",
@@ -159,7 +173,7 @@ func newToolsCmd(g *globals) *cobra.Command {
 			start := time.Now()
 			res, tool, err := cat.Run(ctx, args[0], callArgs, tools.Filter{}, time.Duration(e.cfg.Execution.TimeoutSeconds)*time.Second)
 			if tool == nil && err != nil {
-				return &ExitCodeError{ExitToolCall, err}
+				return &ExitCodeError{ExitUsage, err} // an unknown slug, like `tools schema`
 			}
 			text, _ := json.Marshal(res.Data)
 			session.RecordExecution(ctx, e.db, e.log, store.Execution{

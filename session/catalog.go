@@ -229,6 +229,16 @@ func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) 
 	return out, nil
 }
 
+// CacheCompiled stores a toolkit compiled from spec under the key LoadCatalog computes for an imported or
+// config-declared toolkit, so the next load reads it instead of parsing the document again.
+func CacheCompiled(ctx context.Context, db *store.DB, slug, baseURL string, spec []byte, tk *tools.Toolkit) error {
+	data, err := json.Marshal(tk)
+	if err != nil {
+		return fmt.Errorf("cache compiled toolkit %s: %w", slug, err)
+	}
+	return db.PutCachedCatalog(ctx, cacheKey(executableSalt(), "openapi", slug, baseURL, spec, nil), data)
+}
+
 // ImportedSpecPath is where an imported spec file is kept in the state dir.
 func ImportedSpecPath(stateDir, file string) string {
 	if filepath.IsAbs(file) {
