@@ -26,11 +26,12 @@ type petServer struct {
 	calls    atomic.Int64
 	mu       sync.Mutex
 	lastKey  string
-	slowWait time.Duration
+	slowWait atomic.Int64 // nanoseconds
 }
 
 func newPetServer(t *testing.T) *petServer {
-	ps := &petServer{slowWait: 2 * time.Second}
+	ps := &petServer{}
+	ps.slowWait.Store(int64(2 * time.Second))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/pets", func(w http.ResponseWriter, r *http.Request) {
 		ps.record(r)
@@ -56,7 +57,7 @@ func newPetServer(t *testing.T) *petServer {
 	mux.HandleFunc("GET /v1/slow", func(w http.ResponseWriter, r *http.Request) {
 		ps.record(r)
 		select {
-		case <-time.After(ps.slowWait):
+		case <-time.After(time.Duration(ps.slowWait.Load())):
 		case <-r.Context().Done():
 		}
 		w.Write([]byte(`{}`))
@@ -302,8 +303,11 @@ func TestExecute(t *testing.T) {
 	if progressed.Load() != int64(len(want)) {
 		t.Errorf("progress called %d times, want %d", progressed.Load(), len(want))
 	}
-	if f.pets.lastKey != "pet-secret-123" {
-		t.Errorf("API key header = %q, want the configured secret", f.pets.lastKey)
+	f.pets.mu.Lock()
+	lastKey := f.pets.lastKey
+	f.pets.mu.Unlock()
+	if lastKey != "pet-secret-123" {
+		t.Errorf("API key header = %q, want the configured secret", lastKey)
 	}
 	// Invalid calls never reach the server: list, create, get(../ refused before sending), fail, slow, big.
 	if got := f.pets.calls.Load(); got != 5 {
@@ -353,7 +357,7 @@ func TestExecuteSyncToWorkbenchAndLimits(t *testing.T) {
 
 func TestExecuteRunsConcurrently(t *testing.T) {
 	f := newFixture(t, "")
-	f.pets.slowWait = 300 * time.Millisecond
+	f.pets.slowWait.Store(int64(300 * time.Millisecond))
 	s := f.open(t, "conc", tools.Filter{})
 	calls := make([]ExecCall, 4) // concurrency is 4 in the fixture
 	for i := range calls {
