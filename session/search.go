@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
@@ -74,14 +75,35 @@ type SearchResult struct {
 // MaxSearchLimit bounds SearchRequest.Limit.
 const MaxSearchLimit = 20
 
+// Bounds that keep a search response for one query near 1,500 tokens (6,000 bytes of JSON): a use case longer than
+// maxUseCaseBytes is refused; descriptions are cut to a sentence or two; full input schemas are included for the
+// primary tools, best first, while the query's schema budget lasts.
+const (
+	maxUseCaseBytes    = 4096
+	primaryDescBytes   = 240
+	relatedDescBytes   = 110
+	schemaBudgetBytes  = 2600
+	maxEchoedUseCase   = 300
+	maxQueriesPerCall  = 7
+	defaultSearchLimit = 5
+)
+
 // Search runs the queries in parallel over the tools the session may see.
 func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult, error) {
-	if len(req.Queries) == 0 || len(req.Queries) > 7 {
-		return nil, fmt.Errorf("queries: give 1 to 7 queries, got %d", len(req.Queries))
+	if len(req.Queries) == 0 || len(req.Queries) > maxQueriesPerCall {
+		return nil, fmt.Errorf("queries: give 1 to %d queries, got %d; split a longer list over several calls", maxQueriesPerCall, len(req.Queries))
+	}
+	for i, q := range req.Queries {
+		if strings.TrimSpace(q.UseCase) == "" {
+			return nil, fmt.Errorf("queries[%d].use_case is empty: describe the task, naming the app (e.g. \"create a GitHub issue\")", i)
+		}
+		if n := len(q.UseCase) + len(q.KnownFields); n > maxUseCaseBytes {
+			return nil, fmt.Errorf("queries[%d] is %d bytes: describe the task in a sentence (under %d bytes), naming the app and the action", i, n, maxUseCaseBytes)
+		}
 	}
 	limit := req.Limit
 	if limit <= 0 {
-		limit = 5
+		limit = defaultSearchLimit
 	}
 	limit = min(limit, MaxSearchLimit)
 	cat, err := s.catalog.Get(ctx)
@@ -101,9 +123,6 @@ func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 	restricted := make([][]string, len(req.Queries))
 	g, _ := errgroup.WithContext(ctx)
 	for i, q := range req.Queries {
-		if strings.TrimSpace(q.UseCase) == "" {
-			return nil, fmt.Errorf("queries[%d].use_case is empty: describe the task, naming the app (e.g. \"create a GitHub issue\")", i)
-		}
 		g.Go(func() error {
 			text := q.UseCase
 			if q.KnownFields != "" {
@@ -127,15 +146,25 @@ func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 	_ = g.Wait()
 	toolkitsSeen := map[string]bool{}
 	for _, r := range out.Results {
+		// Each query's primary tools get their input schema, best first, while its budget lasts; the agent fetches
+		// the others with GET_TOOL_SCHEMAS (hasFullSchema false says so).
+		budget := schemaBudgetBytes
 		for _, slug := range r.PrimaryToolSlugs {
 			t := cat.Tool(slug)
-			out.ToolSchemas[slug] = fullSchema(t, false)
 			toolkitsSeen[t.Toolkit] = true
+			if prev, ok := out.ToolSchemas[slug]; ok && prev.HasFullSchema {
+				continue
+			}
+			ts := briefSchema(t, primaryDescBytes)
+			if len(t.InputSchema) <= budget {
+				ts.InputSchema, ts.HasFullSchema = t.InputSchema, true
+				budget -= len(t.InputSchema)
+			}
+			out.ToolSchemas[slug] = ts
 		}
 		for _, slug := range r.RelatedToolSlugs {
 			if _, ok := out.ToolSchemas[slug]; !ok {
-				t := cat.Tool(slug)
-				out.ToolSchemas[slug] = ToolSchema{Toolkit: t.Toolkit, ToolSlug: t.Slug, Description: t.Description}
+				out.ToolSchemas[slug] = briefSchema(cat.Tool(slug), relatedDescBytes)
 			}
 		}
 	}
@@ -181,7 +210,7 @@ func (s *Session) connectionStatus(ctx context.Context, tk *tools.Toolkit) Conne
 
 // queryResult splits hits into primary tools (close to the best score) and related ones.
 func (s *Session) queryResult(i int, q SearchQuery, hits []tools.Hit) QueryResult {
-	r := QueryResult{Index: i, UseCase: q.UseCase, PrimaryToolSlugs: []string{}, RelatedToolSlugs: []string{}, Toolkits: []string{}, KnownPitfalls: []string{}}
+	r := QueryResult{Index: i, UseCase: Brief(q.UseCase, maxEchoedUseCase), PrimaryToolSlugs: []string{}, RelatedToolSlugs: []string{}, Toolkits: []string{}, KnownPitfalls: []string{}}
 	for j, h := range hits {
 		if j == 0 || (len(r.PrimaryToolSlugs) < 3 && h.Score >= 0.8*hits[0].Score) {
 			r.PrimaryToolSlugs = append(r.PrimaryToolSlugs, h.Tool.Slug)
@@ -205,7 +234,7 @@ func planSteps(cat *Catalog, r QueryResult, status map[string]ConnectionStatus) 
 	}
 	for _, tk := range r.Toolkits {
 		if st, ok := status[tk]; ok && !st.HasActiveConnection {
-			steps = append(steps, fmt.Sprintf("Connect %s first: %s", tk, st.StatusMessage))
+			steps = append(steps, fmt.Sprintf("Connect %s first with COMPOSIO_MANAGE_CONNECTIONS (status %s; see toolkit_connection_statuses).", tk, st.Status))
 		}
 	}
 	primary := make([]*tools.Tool, 0, len(r.PrimaryToolSlugs))
@@ -248,12 +277,64 @@ func requiredArgs(schema json.RawMessage) []string {
 	return s.Required
 }
 
-func fullSchema(t *tools.Tool, withOutput bool) ToolSchema {
-	ts := ToolSchema{Toolkit: t.Toolkit, ToolSlug: t.Slug, Description: t.Description, InputSchema: t.InputSchema, HasFullSchema: true}
-	if withOutput {
-		ts.OutputSchema = t.OutputSchema
+// briefSchema is a tool's entry in search results without schemas: its description cut to about max bytes.
+func briefSchema(t *tools.Tool, max int) ToolSchema {
+	return ToolSchema{Toolkit: t.Toolkit, ToolSlug: t.Slug, Description: Brief(t.Description, max)}
+}
+
+// Brief returns text as plain prose of at most about max bytes: HTML tags and Markdown link targets removed,
+// whitespace collapsed, cut after the last whole sentence that fits (or the last whole word, with "…").
+func Brief(text string, max int) string {
+	var b strings.Builder
+	space := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case c == '<':
+			if j := strings.IndexByte(text[i:], '>'); j > 0 && j < 200 {
+				// Block tags separate words; inline ones (<code>, <a>) do not.
+				switch tag := strings.ToLower(strings.TrimLeft(text[i+1:i+j], "/")); {
+				case tag == "p", tag == "br", tag == "br/", tag == "li", tag == "div", tag == "tr", strings.HasPrefix(tag, "h"):
+					space = true
+				}
+				i += j
+				continue
+			}
+		case c == ']' && i+1 < len(text) && text[i+1] == '(':
+			if j := strings.IndexByte(text[i:], ')'); j > 0 {
+				i += j
+				continue
+			}
+		case c == '[':
+			continue
+		case c == ' ' || c == '\n' || c == '\t' || c == '\r':
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteByte(c)
+		if b.Len() > max+200 {
+			break
+		}
 	}
-	return ts
+	s := b.String()
+	if len(s) <= max {
+		return s
+	}
+	cut := s[:max]
+	for !utf8.ValidString(cut) {
+		cut = cut[:len(cut)-1]
+	}
+	if i := strings.LastIndex(cut, ". "); i >= max/3 {
+		return cut[:i+1]
+	}
+	if i := strings.LastIndexByte(cut, ' '); i > 0 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:") + "…"
 }
 
 func toolkitSlugs(cat *Catalog) []string {

