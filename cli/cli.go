@@ -205,3 +205,26 @@ func readArgsSource(value string, stdin io.Reader) ([]byte, error) {
 	}
 	return []byte(value), nil
 }
+
+// withEnv wraps a command body that needs the config and the state database, closing them after.
+func (g *globals) withEnv(body func(cmd *cobra.Command, args []string, e *env) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		e, err := g.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer e.close()
+		return body(cmd, args, e)
+	}
+}
+
+// withCatalog wraps a command body that also needs the loaded catalog.
+func (g *globals) withCatalog(body func(cmd *cobra.Command, args []string, e *env, cat *session.Catalog) error) func(*cobra.Command, []string) error {
+	return g.withEnv(func(cmd *cobra.Command, args []string, e *env) error {
+		cat, err := e.catalog(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return body(cmd, args, e, cat)
+	})
+}

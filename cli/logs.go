@@ -17,12 +17,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 		Use:   "logs",
 		Short: "Show the execution log: tool calls with status, duration and (redacted) arguments",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
+		RunE: g.withEnv(func(cmd *cobra.Command, _ []string, e *env) error {
 			f.UserID = e.user
 			execs, err := e.db.ListExecutions(cmd.Context(), f)
 			if err != nil {
@@ -32,7 +27,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 				return printJSON(g.io.Out, executionsJSON(execs))
 			}
 			return printExecutions(g, execs)
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&f.SessionID, "session", "", "only this session")
 	cmd.Flags().StringVar(&f.ToolSlug, "tool", "", "only this tool slug")

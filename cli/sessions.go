@@ -22,12 +22,7 @@ func newSessionsCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List the user's sessions",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
+		RunE: g.withEnv(func(cmd *cobra.Command, _ []string, e *env) error {
 			ss, err := e.db.ListSessions(cmd.Context(), e.user)
 			if err != nil {
 				return err
@@ -40,19 +35,14 @@ func newSessionsCmd(g *globals) *cobra.Command {
 				tb.row(s.ID, s.UserID, s.CreatedAt.Local().Format(time.DateTime), s.LastUsedAt.Local().Format(time.DateTime))
 			}
 			return tb.flush()
-		},
+		}),
 	}
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a session: its filter, memory, files and recent calls",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: g.withEnv(func(cmd *cobra.Command, args []string, e *env) error {
 			ctx := cmd.Context()
-			e, err := g.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer e.close()
 			s, err := e.db.GetSession(ctx, e.user, args[0])
 			if errors.Is(err, store.ErrNotFound) {
 				return usageError("no session %q for user %s; see `toolmux sessions list`", args[0], e.user)
@@ -83,20 +73,15 @@ func newSessionsCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintln(g.io.Out, "Recent calls:")
 			return printExecutions(g, execs)
-		},
+		}),
 	}
 	rm := &cobra.Command{
 		Use:   "rm ID",
 		Short: "Delete a session with its memory, execution log and files",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
+		RunE: g.withEnv(func(cmd *cobra.Command, args []string, e *env) error {
 			return removeSession(cmd.Context(), e, args[0], g)
-		},
+		}),
 	}
 	cmd.AddCommand(list, show, rm)
 	return cmd

@@ -28,16 +28,7 @@ func newToolkitsCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List toolkits with their tool counts and where they come from",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			cat, err := e.catalog(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: g.withCatalog(func(cmd *cobra.Command, _ []string, e *env, cat *session.Catalog) error {
 			type row struct {
 				Slug    string `json:"slug"`
 				Name    string `json:"name"`
@@ -64,23 +55,14 @@ func newToolkitsCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(g.io.Err, "not loaded:", p)
 			}
 			return nil
-		},
+		}),
 	}
 
 	show := &cobra.Command{
 		Use:   "show SLUG",
 		Short: "Show a toolkit: description, auth schemes, tools",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			cat, err := e.catalog(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: g.withCatalog(func(cmd *cobra.Command, args []string, e *env, cat *session.Catalog) error {
 			tk := cat.Toolkit(args[0])
 			if tk == nil {
 				return usageError("no toolkit %q; see `toolmux toolkits list`", args[0])
@@ -100,7 +82,7 @@ func newToolkitsCmd(g *globals) *cobra.Command {
 				tb.row(t.Slug, t.Name)
 			}
 			return tb.flush()
-		},
+		}),
 	}
 
 	importCmd := &cobra.Command{Use: "import", Short: "Import a toolkit from an API description"}
@@ -183,12 +165,7 @@ Importing again with the same --slug replaces the earlier import.`,
 		Use:   "remove SLUG",
 		Short: "Remove an imported toolkit (built-in ones are switched off with builtin.disable in the config)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
+		RunE: g.withEnv(func(cmd *cobra.Command, args []string, e *env) error {
 			list, err := e.db.ImportedToolkits(cmd.Context())
 			if err != nil {
 				return err
@@ -204,7 +181,7 @@ Importing again with the same --slug replaces the earlier import.`,
 				}
 			}
 			return usageError("no imported toolkit %q (toolkits declared in the config are removed there)", args[0])
-		},
+		}),
 	}
 	cmd.AddCommand(list, show, importCmd, remove)
 	return cmd

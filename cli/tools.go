@@ -24,16 +24,7 @@ func newToolsCmd(g *globals) *cobra.Command {
 		Use:   "list",
 		Short: "List tools",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			cat, err := e.catalog(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: g.withCatalog(func(cmd *cobra.Command, _ []string, e *env, cat *session.Catalog) error {
 			if toolkit != "" && cat.Toolkit(toolkit) == nil {
 				return usageError("no toolkit %q; see `toolmux toolkits list`", toolkit)
 			}
@@ -55,7 +46,7 @@ func newToolsCmd(g *globals) *cobra.Command {
 				tb.row(t.Slug, t.Name)
 			}
 			return tb.flush()
-		},
+		}),
 	}
 	list.Flags().StringVar(&toolkit, "toolkit", "", "only this toolkit")
 
@@ -67,19 +58,13 @@ func newToolsCmd(g *globals) *cobra.Command {
 		Long: "Search tools with the engine COMPOSIO_SEARCH_TOOLS uses: words of the query (any form: \"delete\", " +
 			"\"get rid of\"), synonyms (PR, ticket, repo), the app it names, and the kind of operation it asks for.",
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			if limit < 1 || limit > 100 {
 				return usageError("-n must be between 1 and 100, got %d", limit)
 			}
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			cat, err := e.catalog(cmd.Context())
-			if err != nil {
-				return err
-			}
+			return nil
+		},
+		RunE: g.withCatalog(func(cmd *cobra.Command, args []string, e *env, cat *session.Catalog) error {
 			var allow func(*tools.Tool) bool
 			if searchKit != "" {
 				if cat.Toolkit(searchKit) == nil {
@@ -104,7 +89,7 @@ func newToolsCmd(g *globals) *cobra.Command {
 				tb.row(h.Tool.Slug, fmt.Sprintf("%.2f", h.Score), session.Brief(h.Tool.Name, 80))
 			}
 			return tb.flush()
-		},
+		}),
 	}
 	search.Flags().IntVarP(&limit, "limit", "n", 10, "how many results (1-100)")
 	search.Flags().StringVar(&searchKit, "toolkit", "", "only this toolkit")
@@ -113,16 +98,7 @@ func newToolsCmd(g *globals) *cobra.Command {
 		Use:   "schema SLUG",
 		Short: "Show a tool's description, schemas and annotations",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			e, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer e.close()
-			cat, err := e.catalog(cmd.Context())
-			if err != nil {
-				return err
-			}
+		RunE: g.withCatalog(func(cmd *cobra.Command, args []string, e *env, cat *session.Catalog) error {
 			t := cat.Tool(args[0])
 			if t == nil {
 				return unknownTool(cat, args[0])
@@ -141,7 +117,7 @@ func newToolsCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.io.Out, "Pitfall: %s\n", p)
 			}
 			return nil
-		},
+		}),
 	}
 
 	var argsFlag string
