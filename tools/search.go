@@ -54,6 +54,13 @@ type SearchParams struct {
 	NamePrecision float32
 	// Quoted scales words in quotes: names and values of the user's things.
 	Quoted float32
+	// ResourceMatch multiplies tools whose resource (the last static segment of the path: "reviews" in
+	// /pulls/{n}/reviews) the object of the query's verb names ("get the reviews on a PR"): the object is what the
+	// operation acts on, not a parent or a word of its description (1 turns it off).
+	ResourceMatch float32
+	// Idiom is the least weight of what an idiom of the lexicon stands for ("health check" → status update),
+	// whose own words are not searched.
+	Idiom float32
 	// VerbWeight scales the words of verbs that have a class ("delete", "list"): the class factor says most of it.
 	VerbWeight float32
 	// Expansion scales every synonym alternative (0 turns synonyms off).
@@ -83,6 +90,8 @@ var DefaultSearchParams = SearchParams{
 	Expansion:         1,
 	VerbWeight:        0.5,
 	Quoted:            0.2,
+	ResourceMatch:     1.25,
+	Idiom:             1,
 	NamePrecision:     0.3,
 	DescOnly:          0.35,
 	MaxDescTerms:      160,
@@ -110,15 +119,18 @@ type Index struct {
 	kits     []string
 	kitSize  []int32
 	appKeys  map[string][]int32
-	lex      *lexicon
-	pool     sync.Pool
+	// actionVerbs are the stems of the verbs the catalog's write operations are named by (see actionVerb).
+	actionVerbs map[string]bool
+	lex         *lexicon
+	pool        sync.Pool
 }
 
 type posting struct {
 	doc int32
 	w   float32 // the BM25F saturated term frequency; the query multiplies it by the term's IDF
-	// name says the term is in the tool's action or name field.
-	name bool
+	// name says the term is in the tool's action or name field, res that it is in its resource field (the last
+	// static path segment: the thing the operation acts on).
+	name, res bool
 }
 
 // Hit is one search result.
@@ -132,7 +144,7 @@ func NewIndex(tools []*Tool) *Index { return NewIndexWith(tools, DefaultSearchPa
 
 // NewIndexWith builds the index with the given ranking constants.
 func NewIndexWith(tools []*Tool, p SearchParams) *Index {
-	ix := &Index{tools: tools, params: p, vocab: map[string]int32{}, lex: defaultLexicon(), appKeys: map[string][]int32{}}
+	ix := &Index{tools: tools, params: p, vocab: map[string]int32{}, lex: defaultLexicon(), appKeys: map[string][]int32{}, actionVerbs: map[string]bool{}}
 	n := len(tools)
 	ix.class = make([]opClass, n)
 	ix.kit = make([]int32, n)
@@ -205,6 +217,9 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 			}
 		}
 		ix.class[i] = toolClass(t, action, words, ix.lex)
+		if v := actionVerb(t, action); v != "" {
+			ix.actionVerbs[st.stem([]byte(v))] = true
+		}
 		params := 0
 		if t.HTTP != nil {
 			params = strings.Count(t.HTTP.Path, "{")
@@ -278,7 +293,7 @@ func (ix *Index) buildPostings(fields [][numFields][]string) {
 					w += p.FieldWeight[f] * c[f] / norm[f]
 				}
 			}
-			ix.postings[id] = append(ix.postings[id], posting{doc: int32(doc), w: w * (p.K1 + 1) / (p.K1 + w), name: c[fieldAction]+c[fieldName] > 0})
+			ix.postings[id] = append(ix.postings[id], posting{doc: int32(doc), w: w * (p.K1 + 1) / (p.K1 + w), name: c[fieldAction]+c[fieldName] > 0, res: c[fieldResource] > 0})
 			ix.df[id]++
 			if c[fieldAction]+c[fieldName]+c[fieldResource]+c[fieldPath]+c[fieldTags] > 0 {
 				strong[id]++
@@ -483,7 +498,7 @@ func toolClass(t *Tool, action []string, words map[string]bool, lex *lexicon) op
 		}
 		if e := lex.entries[Stem(w)]; e != nil && e.class != classNone {
 			c := e.class
-			if c == classGet && t.HTTP != nil && !strings.HasSuffix(t.HTTP.Path, "}") {
+			if c == classGet && t.HTTP != nil && !strings.HasSuffix(t.HTTP.Path, "}") && !singularObject(action, i) {
 				c = classList
 			}
 			return c
@@ -516,6 +531,48 @@ func toolClass(t *Tool, action []string, words map[string]bool, lex *lexicon) op
 		return classDelete
 	}
 	return classNone
+}
+
+// actionVerb returns the verb a write operation is named by, or "": the first word of a camelCase operationId
+// ("cancelSubscription", "linkIssues"), or a singular last path segment after a parameter ("/invoices/{id}/pay",
+// "/pulls/{n}/merge"). Reads name no verbs: "cancel the subscription" asks for a write.
+func actionVerb(t *Tool, action []string) string {
+	if t.HTTP == nil || strings.EqualFold(t.HTTP.Method, "get") || strings.EqualFold(t.HTTP.Method, "head") {
+		return ""
+	}
+	if nameIsOperationID(t) && len(action) > 1 && !strings.Contains(t.Name, "_") {
+		if w := action[0]; len(w) >= 3 && w != strings.ToLower(t.HTTP.Method) && !isPlural(w) {
+			return w
+		}
+	}
+	return strings.ToLower(pathVerb(t))
+}
+
+// pathVerb returns the last path segment of a write operation when it is a verb: a single singular word after a
+// parameter ("/invoices/{id}/pay", "/pulls/{n}/merge"), else "".
+func pathVerb(t *Tool) string {
+	if t.HTTP == nil || strings.EqualFold(t.HTTP.Method, "get") || strings.EqualFold(t.HTTP.Method, "head") {
+		return ""
+	}
+	segs := strings.Split(strings.Trim(t.HTTP.Path, "/"), "/")
+	if n := len(segs); n >= 2 && strings.HasPrefix(segs[n-2], "{") && !strings.HasPrefix(segs[n-1], "{") {
+		if w := segs[n-1]; len(w) >= 3 && !isPlural(strings.ToLower(w)) && !strings.ContainsAny(w, "_-.") {
+			return w
+		}
+	}
+	return ""
+}
+
+// singularObject reports whether the object the verb action[verb] of an operation's name reads is one thing: the
+// head of the words after it is a singular noun ("get webhook config for repo", "get authenticated"), so a GET
+// without a trailing path parameter reads a singleton rather than lists.
+func singularObject(action []string, verb int) bool {
+	from, to := objectSpan(action, make([]bool, len(action)), verb)
+	if to <= from {
+		return false
+	}
+	head := action[to-1]
+	return len(head) >= 3 && !isPlural(head) && head != "list" && head != "all"
 }
 
 // forEachSentence calls fn with each sentence of text: split at line breaks and at ". ", "? ", "! ".

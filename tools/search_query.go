@@ -24,6 +24,8 @@ type query struct {
 type qgroup struct {
 	alts []qalt
 	imp  float32
+	// obj says the words are the object of the query's verb ("delete a repository").
+	obj bool
 }
 
 // qalt is one alternative: terms that must all occur.
@@ -35,8 +37,12 @@ type qalt struct {
 // questionWords start questions, which read: "which webhooks are configured", "who is watching".
 var questionWords = setOf(`what which who whom whose how is are does do did was were can could has have any`)
 
-// classRead is the class of questions: some read operation.
-const classRead opClass = 100
+// classRead is the class of questions: some read operation. classWrite is the class of requests that start with a
+// verb of no class that names write operations ("cancel", "merge"): some write.
+const (
+	classRead  opClass = 100
+	classWrite opClass = 101
+)
 
 // parse analyses a query against the index's vocabulary.
 func (ix *Index) parse(text string) query {
@@ -49,15 +55,21 @@ func (ix *Index) parse(text string) query {
 	}
 	var raw []string
 	var quoted []bool
+	var clauses []int // the first word of each clause after the first: "the rental is over, collect the money"
 	forEachQuoted(text, func(part string, inQuotes bool) {
-		splitWords(part, true, func(w []byte) {
-			s := string(w)
-			if base, ok := ix.lex.irregular[s]; ok {
-				s = base
+		for j, clause := range strings.FieldsFunc(part, func(r rune) bool { return !inQuotes && (r == ',' || r == ';' || r == ':') }) {
+			if j > 0 || (len(raw) > 0 && !inQuotes && part != "" && strings.ContainsRune(",;:", rune(part[0]))) {
+				clauses = append(clauses, len(raw))
 			}
-			raw = append(raw, s)
-			quoted = append(quoted, inQuotes)
-		})
+			splitWords(clause, true, func(w []byte) {
+				s := string(w)
+				if base, ok := ix.lex.irregular[s]; ok {
+					s = base
+				}
+				raw = append(raw, s)
+				quoted = append(quoted, inQuotes)
+			})
+		}
 	})
 	stems := make([]string, len(raw))
 	for i, w := range raw {
@@ -84,7 +96,27 @@ func (ix *Index) parse(text string) query {
 			}
 		}
 	}
-	q.class = ix.queryClass(raw, stems, used)
+	// The request is the last clause that starts with a verb; the clauses before it say why.
+	main := used
+	for _, c := range clauses {
+		if lead := leadWord(raw[c:], used[c:]); lead >= 0 {
+			if e := ix.lex.entries[stems[c+lead]]; (e != nil && e.class != classNone) || ix.writeVerb(raw, stems, c+lead) {
+				main = slices.Clone(used)
+				for j := range c {
+					main[j] = true
+				}
+			}
+		}
+	}
+	var at int
+	q.class, at = ix.queryClass(raw, stems, main)
+	if lead := leadWord(raw, main); q.class == classNone && lead >= 0 && ix.writeVerb(raw, stems, lead) {
+		q.class, at = classWrite, lead
+	}
+	objFrom, objTo := objectSpan(raw, main, at)
+	if (q.class == classGet || q.class == classRead) && objTo > objFrom && isPlural(raw[objTo-1]) {
+		q.class = classList // "get the review threads", "which webhooks are configured"
+	}
 	seen := map[string]bool{}
 	// "#launch" names a chat channel, "@maria" a user.
 	if hashtag(text, '#') {
@@ -155,12 +187,49 @@ func (ix *Index) parse(text string) query {
 				}
 				g.imp *= ix.params.VerbWeight
 			}
+			g.obj = i-n >= objFrom && i-n < objTo
 			q.groups = append(q.groups, g)
 			q.imp += g.imp
 		}
 	}
 	return q
 }
+
+// objectSpan returns the words [from, to) of the object of the verb at raw[at] (at -1: of the request's first
+// words): the noun phrase after it, up to a preposition or another verb. "Details of the teams" is about the teams.
+func objectSpan(raw []string, used []bool, at int) (from, to int) {
+	from, to = -1, -1
+	for i := at + 1; i < len(raw); i++ {
+		w := raw[i]
+		switch {
+		case used[i]:
+			if from >= 0 {
+				return from, to
+			}
+		case attributeWords[w] && from < 0:
+			// "details of …", "the settings for …": the object follows.
+		case prepositions[w] || questionWords[w]:
+			if from >= 0 {
+				return from, to
+			}
+		case isNoise([]byte(w)):
+		default:
+			if from < 0 {
+				from = i
+			}
+			to = i + 1
+		}
+	}
+	if from < 0 {
+		return 0, 0
+	}
+	return from, to
+}
+
+// prepositions (and the conjunctions that start a clause) end the object of a verb: "get the reviews on a pull
+// request".
+var prepositions = setOf(`of on in for from to with by at into onto about under after before between via over across
+within without through during that which who where when so because`)
 
 // forEachQuoted calls fn with the parts of text in order, saying which were quoted: '…' or "…" (or curly quotes)
 // opened after a space or the start and closed before a space, punctuation or the end. Apostrophes inside words
@@ -255,9 +324,10 @@ func (ix *Index) lookupPhrase(stems []string, used []bool, i int) (int, *entry) 
 	return 1, ix.lex.entries[stems[i]]
 }
 
-// queryClass returns the operation class the query asks for: questions read; otherwise the first verb decides. A
-// read whose object is plural ("get the reviews", "which webhooks") lists. "Stop following" deletes.
-func (ix *Index) queryClass(raw, stems []string, used []bool) opClass {
+// queryClass returns the operation class the query asks for and the index of the word that says it (-1 if none):
+// questions read; otherwise the first verb decides. A read whose object is plural ("get the reviews", "which
+// webhooks") lists. "Stop following" deletes.
+func (ix *Index) queryClass(raw, stems []string, used []bool) (opClass, int) {
 	class, at := classNone, -1
 	for i, w := range raw {
 		if used[i] {
@@ -276,10 +346,10 @@ func (ix *Index) queryClass(raw, stems []string, used []bool) opClass {
 			continue
 		}
 		if stopVerbs[raw[i]] && i+1 < len(raw) && strings.HasSuffix(raw[i+1], "ing") {
-			return classDelete
+			return classDelete, i + 1
 		}
 		if (raw[i] == "leave" || raw[i] == "drop") && i+1 < len(raw) && (raw[i+1] == "a" || raw[i+1] == "an") {
-			return classCreate // "leave a comment", "drop a note"
+			return classCreate, i // "leave a comment", "drop a note"
 		}
 		n, e := ix.lookupPhrase(stems, used, i)
 		if e != nil && e.class != classNone {
@@ -292,12 +362,40 @@ func (ix *Index) queryClass(raw, stems []string, used []bool) opClass {
 				continue
 			}
 			if isPlural(w) || w == "list" || w == "all" || w == "every" || w == "each" {
-				return classList
+				return classList, at
 			}
 			break
 		}
 	}
-	return class
+	return class, at
+}
+
+// writeVerb reports whether the request's first word raw[lead] asks for a write: a verb the catalog's write
+// operations are named by ("cancel the subscription", "merge PR 42"), or a singular noun of the catalog used as a
+// verb before its object ("label the bug", "star a gist", "comment on …" is not: no determiner follows).
+func (ix *Index) writeVerb(raw, stems []string, lead int) bool {
+	if ix.actionVerbs[stems[lead]] {
+		return true
+	}
+	return lead+1 < len(raw) && determiners[raw[lead+1]] && !isPlural(raw[lead]) && ix.termDF(stems[lead]) > 0
+}
+
+// determiners start the object of a verb: "label the bug".
+var determiners = setOf(`the a an this that these those my our your his her their its`)
+
+// leadWord returns the index of the word an imperative request starts with ("attach" in "in Asana, attach the
+// PDF"), or -1 for a question.
+func leadWord(raw []string, used []bool) int {
+	for i, w := range raw {
+		switch {
+		case used[i] || leadingWords[w]:
+			continue
+		case questionWords[w] || isNoise([]byte(w)):
+			return -1
+		}
+		return i
+	}
+	return -1
 }
 
 // leadingWords may precede the verb of a request: "in Asana, …", "please …".
@@ -352,6 +450,11 @@ func (ix *Index) group(literal []string, e *entry) (qgroup, bool) {
 		known := len(literal) == 1 && ix.termDF(literal[0]) >= 5
 		for _, a := range e.alts {
 			w := a.weight * ix.params.Expansion
+			if len(literal) == 0 && !e.literal && e.class == classNone {
+				// An idiom ("health check", "callback url") means only what it stands for: that carries the
+				// weight its words would.
+				w = max(w, ix.params.Idiom)
+			}
 			if known && a.weight == weightWordNet {
 				w *= 0.5
 			}
@@ -375,9 +478,11 @@ type scratch struct {
 	// altName, grpName and nameHits track matches in the tools' names: per alternative, group and query.
 	altName, grpName []bool
 	nameHits         []uint8
-	mask             []uint64
-	touched, grpT    []int32
-	altT             []int32
+	// altRes, grpRes and resHit track matches in the tools' resource field.
+	altRes, grpRes, resHit []bool
+	mask                   []uint64
+	touched, grpT          []int32
+	altT                   []int32
 	// kitHits counts, per toolkit, the tools the current group matched; kitAff accumulates the affinity.
 	kitHits []int32
 	kitAff  []float32
@@ -385,7 +490,8 @@ type scratch struct {
 
 func newScratch(n int) *scratch {
 	return &scratch{total: make([]float32, n), grp: make([]float32, n), alt: make([]float32, n), altN: make([]uint8, n), mask: make([]uint64, n),
-		altName: make([]bool, n), grpName: make([]bool, n), nameHits: make([]uint8, n)}
+		altName: make([]bool, n), grpName: make([]bool, n), nameHits: make([]uint8, n),
+		altRes: make([]bool, n), grpRes: make([]bool, n), resHit: make([]bool, n)}
 }
 
 // Search ranks the tools allow accepts (nil accepts all) against query and returns at most limit hits, best first;
@@ -417,6 +523,9 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 					if p.name {
 						sc.altName[p.doc] = true
 					}
+					if p.res {
+						sc.altRes[p.doc] = true
+					}
 				}
 			}
 			for _, d := range sc.altT {
@@ -429,8 +538,11 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 					if sc.altName[d] {
 						sc.grpName[d] = true
 					}
+					if sc.altRes[d] {
+						sc.grpRes[d] = true
+					}
 				}
-				sc.alt[d], sc.altN[d], sc.altName[d] = 0, 0, false
+				sc.alt[d], sc.altN[d], sc.altName[d], sc.altRes[d] = 0, 0, false, false
 			}
 			sc.altT = sc.altT[:0]
 		}
@@ -445,6 +557,10 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 				sc.nameHits[d]++
 			}
 			sc.grpName[d] = false
+			if sc.grpRes[d] && g.obj && g.imp > 0 {
+				sc.resHit[d] = true
+			}
+			sc.grpRes[d] = false
 			sc.kitHits[ix.kit[d]]++
 		}
 		sc.grpT = sc.grpT[:0]
@@ -457,7 +573,7 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 	}
 	hits := ix.rank(q, sc, allow, limit)
 	for _, d := range sc.touched {
-		sc.total[d], sc.mask[d], sc.nameHits[d] = 0, 0, 0
+		sc.total[d], sc.mask[d], sc.nameHits[d], sc.resHit[d] = 0, 0, 0, false
 	}
 	sc.touched = sc.touched[:0]
 	return hits
@@ -496,6 +612,9 @@ func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, limit int) [
 			s *= float32(math.Pow(float64(min(covered/q.imp, 1)), float64(p.Coverage)))
 		}
 		s *= classFactor(q.class, ix.class[d], p) * ix.prior[d]
+		if sc.resHit[d] {
+			s *= p.ResourceMatch
+		}
 		if p.NamePrecision > 0 && ix.nameLen[d] > 0 {
 			hits := min(sc.nameHits[d], ix.nameLen[d])
 			s *= float32(math.Pow(float64(hits+1)/float64(ix.nameLen[d]+1), float64(p.NamePrecision)))
@@ -537,8 +656,13 @@ func classFactor(q, t opClass, p SearchParams) float32 {
 		return p.ClassMatch
 	}
 	qf := q.family()
-	if q == classRead {
+	switch q {
+	case classRead:
 		qf = 1
+	case classWrite:
+		if t.family() != 1 {
+			return 1
+		}
 	}
 	if qf == t.family() {
 		return 1
@@ -640,7 +764,11 @@ func (ix *Index) Explain(text, slug string) string {
 		return 0
 	}
 	for gi, g := range q.groups {
-		fmt.Fprintf(&b, "  group %d (imp %.2f):", gi, g.imp)
+		obj := ""
+		if g.obj {
+			obj = ", object"
+		}
+		fmt.Fprintf(&b, "  group %d (imp %.2f%s):", gi, g.imp, obj)
 		for _, a := range g.alts {
 			var parts []string
 			for _, t := range a.terms {

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -119,6 +120,9 @@ func TestQueryClass(t *testing.T) {
 		{"what license does it use", classRead},
 		{"find messages about the outage", classSearch},
 		{"webhook", classNone},
+		{"get the review threads on a pull request", classList},
+		{"get the review thread on a pull request", classGet},
+		{"get details of the teams I am in", classList},
 	}
 	for _, tt := range tests {
 		if got := ix.parse(tt.query).class; got != tt.want {
@@ -142,6 +146,9 @@ func TestToolClass(t *testing.T) {
 		{httpTool("k", "users_unfollow", "DELETE", "/user/following/{u}", "", ""), classDelete},
 		{httpTool("k", "chat_postMessage", "POST", "/chat.postMessage", "chat_postMessage", ""), classCreate},
 		{httpTool("k", "conversations_kick", "POST", "/conversations.kick", "conversations_kick", ""), classDelete},
+		{httpTool("k", "repos_get_webhook_config_for_repo", "GET", "/repos/{o}/{r}/hooks/{id}/config", "", ""), classGet},
+		{httpTool("k", "getComments", "GET", "/issue/{id}/comment", "getComments", ""), classList},
+		{httpTool("k", "activity_get_feeds", "GET", "/feeds", "", ""), classList},
 		{&Tool{Slug: "K_THING", Toolkit: "k"}, classNone},
 	}
 	words := map[string]bool{"follow": true}
@@ -299,6 +306,116 @@ func TestSearchConcurrent(t *testing.T) {
 	for range 8 {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+func TestObjectSpan(t *testing.T) {
+	tests := []struct {
+		query string
+		at    int // the verb's index
+		want  string
+	}{
+		{"delete a github repository after the user confirms", 0, "github repository"},
+		{"get the reviews on a pull request", 0, "reviews"},
+		{"get details of the teams the user is in", 0, "teams user"},
+		{"which webhooks are configured on this repo", 0, "webhooks"},
+		{"webhooks of the repo", -1, "webhooks"},
+		{"delete", 0, ""},
+	}
+	for _, tt := range tests {
+		var raw []string
+		splitWords(tt.query, true, func(w []byte) { raw = append(raw, string(w)) })
+		from, to := objectSpan(raw, make([]bool, len(raw)), tt.at)
+		var got []string
+		for _, w := range raw[from:to] {
+			if !isNoise([]byte(w)) {
+				got = append(got, w)
+			}
+		}
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("object of %q = %q, want %q", tt.query, strings.Join(got, " "), tt.want)
+		}
+	}
+}
+
+// TestSearchStructure checks the structural signals: a request that starts with a verb the catalog's writes are
+// named by ("cancel") asks for a write, and a tool whose resource is the verb's object is multiplied by
+// ResourceMatch while one that only mentions it is not.
+func TestSearchStructure(t *testing.T) {
+	ts := []*Tool{
+		httpTool("pay", "GetSubscriptions", "GET", "/v1/subscriptions", "GetSubscriptions", "Lists subscriptions, canceled ones too."),
+		httpTool("pay", "PostSubscriptionsSubscriptionCancel", "POST", "/v1/subscriptions/{subscription}/cancel", "PostSubscriptionsSubscriptionCancel", "Cancels a subscription."),
+		httpTool("code", "repos_delete", "DELETE", "/repos/{owner}/{repo}", "Delete a repository", "Deletes a repository."),
+		httpTool("code", "scanning_delete_analysis", "DELETE", "/repos/{owner}/{repo}/scanning/analyses/{id}", "Delete a repository scanning analysis", "Deletes an analysis of a repository."),
+		httpTool("code", "issues_add_labels", "POST", "/repos/{owner}/{repo}/issues/{number}/labels", "Add labels to an issue", "Adds a label."),
+	}
+	ix := NewIndex(ts)
+	classes := []struct {
+		query string
+		want  opClass
+	}{
+		{"cancel the subscription", classWrite},
+		{"subscriptions to cancel", classNone}, // no leading verb
+		{"which subscriptions can I cancel", classList},
+		{"label the bug as urgent", classWrite},             // a noun of the catalog used as a verb
+		{"labels for the bug", classNone},                   // a plural noun is no verb
+		{"label colours of the repo", classNone},            // no determiner after it: a noun
+		{"the subscription is over, cancel it", classWrite}, // the request is the clause with the verb
+		{"we are done: delete the repository", classDelete},
+		{"list the subscriptions, all of them", classList}, // a later clause without a verb changes nothing
+	}
+	for _, tt := range classes {
+		if got := ix.parse(tt.query).class; got != tt.want {
+			t.Errorf("class of %q = %d, want %d", tt.query, got, tt.want)
+		}
+	}
+	p := DefaultSearchParams
+	for _, tt := range []struct {
+		tool opClass
+		want float32
+	}{{classList, p.ClassMismatch}, {classGet, p.ClassMismatch}, {classUpdate, 1}, {classDelete, 1}, {classNone, 1}} {
+		if got := classFactor(classWrite, tt.tool, p); got != tt.want {
+			t.Errorf("classFactor(write, %d) = %v, want %v", tt.tool, got, tt.want)
+		}
+	}
+	if hits := ix.Search("cancel the subscription", nil, 3); len(hits) == 0 || hits[0].Tool.Slug != "PAY_POSTSUBSCRIPTIONSSUBSCRIPTIONCANCEL" {
+		t.Errorf("Search(cancel the subscription) = %v, want the cancel operation first", slugs(hits))
+	}
+
+	score := func(p SearchParams, query, slug string) float64 {
+		for _, h := range NewIndexWith(ts, p).Search(query, nil, 10) {
+			if h.Tool.Slug == slug {
+				return h.Score
+			}
+		}
+		t.Fatalf("Search(%q) misses %s", query, slug)
+		return 0
+	}
+	off, on := DefaultSearchParams, DefaultSearchParams
+	off.ResourceMatch, on.ResourceMatch = 1, 2
+	for slug, want := range map[string]float64{"CODE_REPOS_DELETE": 2, "CODE_SCANNING_DELETE_ANALYSIS": 1} {
+		if got := score(on, "delete the repository", slug) / score(off, "delete the repository", slug); math.Abs(got-want) > 1e-3 {
+			t.Errorf("ResourceMatch 2 scales %s by %.3f, want %v", slug, got, want)
+		}
+	}
+}
+
+// TestIdiomWeight checks that an idiom, whose own words are not searched, carries the full weight of what it
+// stands for ("merge request" → "pull request", split over the two words), while a literal word's synonyms stay
+// below the word itself.
+func TestIdiomWeight(t *testing.T) {
+	ix := NewIndex(testCatalog())
+	q := ix.parse("merge request")
+	if len(q.groups) != 1 || len(q.groups[0].alts) != 1 {
+		t.Fatalf("groups of %q: %+v, want one with one alternative", "merge request", q.groups)
+	}
+	if got, want := q.groups[0].alts[0].w, DefaultSearchParams.Idiom/2; got != want {
+		t.Errorf("weight of the idiom's alternative = %v, want %v", got, want)
+	}
+	for _, a := range ix.parse("ticket").groups[0].alts[1:] {
+		if a.w >= 1 {
+			t.Errorf("a synonym of a literal word weighs %v, want less than the word", a.w)
 		}
 	}
 }
