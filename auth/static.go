@@ -1,8 +1,13 @@
-// Package auth supplies credentials to tool calls and reports whether a toolkit can be called. This version serves
-// static credentials from the config ([auth.TOOLKIT], secrets as env:NAME references); connected accounts, the OS
-// keychain and OAuth flows plug into the same two seams (an Authorizer for requests, Status for search results).
+// Package auth supplies credentials to tool calls and reports whether a toolkit can be called, through two seams:
+// an Authorizer for requests (openapi.Authorizer) and Status for search results (session.Connections).
 //
-// It depends on config, tools, tools/openapi (for applying a scheme to a request) and redact.
+//   - Static (this file): credentials from the config ([auth.TOOLKIT], secrets as env:NAME references).
+//   - Manager (manager.go): connected accounts in front of Static: metadata in the store, secrets in a SecretStore
+//     (secrets.go: the OS keychain, or an announced 0600 file), OAuth2 flows (oauth.go), the local connect server
+//     (connectserver.go) and the logic of MANAGE_CONNECTIONS (manage.go).
+//
+// It depends on config, store, tools, tools/openapi (for applying a scheme to a request) and redact; never on
+// session or server.
 package auth
 
 import (
@@ -39,6 +44,9 @@ type credential struct {
 func NewStatic(entries map[string]config.Auth) *Static {
 	s := &Static{creds: map[string]credential{}}
 	for slug, a := range entries {
+		if a.Scheme == tools.SchemeOAuth2 {
+			continue // an OAuth client for connected accounts (Manager), not a static credential
+		}
 		c := credential{cfg: a}
 		scheme := tools.AuthScheme{Scheme: a.Scheme, In: a.In, Name: a.Name}
 		switch a.Scheme {

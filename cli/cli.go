@@ -78,6 +78,7 @@ func Run(ctx context.Context, args []string, streams IO) error {
 		newServeCmd(g), newToolsCmd(g), newToolkitsCmd(g), newSessionsCmd(g), newLogsCmd(g),
 		newConfigCmd(g), newDoctorCmd(g), newVersionCmd(g),
 	)
+	root.AddCommand(newConnectCmd(g), newConnectionsCmd(g), newAuthConfigsCmd(g))
 	markUsageErrors(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitCodeError{ExitUsage, fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}
@@ -130,7 +131,7 @@ type env struct {
 	user     string
 	log      *slog.Logger
 	db       *store.DB
-	auth     *auth.Static
+	auth     *auth.Manager
 }
 
 func (g *globals) loadConfig() (*config.Config, error) {
@@ -167,7 +168,8 @@ func (g *globals) open(ctx context.Context) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.auth = auth.NewStatic(cfg.Auth)
+	e.auth = auth.NewManager(auth.ManagerOptions{DB: e.db, User: user, Config: cfg, Logger: e.log,
+		Secrets: auth.NewLazySecrets(cfg.Secrets.Store, e.stateDir)})
 	return e, nil
 }
 

@@ -47,6 +47,7 @@ func newDoctorCmd(g *globals) *cobra.Command {
 			defer e.close()
 			report(true, "state", filepath.Join(e.stateDir, "state.db"))
 			report(true, "user", e.user)
+			report(secretStoreReport(ctx, e))
 			if fi, err := os.Stat(e.stateDir); err == nil && fi.Mode().Perm()&0o077 != 0 {
 				report(false, "state perms", fmt.Sprintf("%s is readable by others (%v); run chmod 700 %s", e.stateDir, fi.Mode().Perm(), e.stateDir))
 			}
@@ -63,7 +64,8 @@ func newDoctorCmd(g *globals) *cobra.Command {
 				active, status, msg := e.auth.Status(ctx, e.user, tk)
 				report(active || status != "FAILED", "toolkit "+tk.Slug, fmt.Sprintf("%d tools, %s: %s", len(tk.Tools), status, msg))
 			}
-			report(true, "workbench", "not part of this version (COMPOSIO_REMOTE_WORKBENCH and BASH are not served)")
+			ok, detail := workbenchStatus(ctx, e.cfg.Workbench)
+			report(ok, "workbench", detail)
 			if failed > 0 {
 				return fmt.Errorf("doctor: %d problem(s) above", failed)
 			}

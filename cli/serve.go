@@ -122,6 +122,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	if retention := e.cfg.Execution.RetentionDays; retention > 0 {
 		go pruneExecutions(ctx, e, retention)
 	}
+	defer startAuth(ctx, e)()
 	// The catalog loads once the handshake is done, so the first tools/list answers at once; exposed tools and
 	// --no-meta need it for tools/list itself, so then it starts now.
 	future := session.LazyCatalog(ctx, e.catalogOptions())
@@ -130,7 +131,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	}
 	sess, err := session.Open(ctx, e.db, future, session.Options{
 		Name: name, Ephemeral: o.ephemeral, UserID: e.user, Filter: filter, Expose: expose,
-		StateDir: e.stateDir, Execution: e.cfg.Execution, Connections: e.auth, Logger: e.log,
+		StateDir: e.stateDir, Execution: e.cfg.Execution, Workbench: e.cfg.Workbench, Connections: e.auth, Logger: e.log,
 	})
 	if err != nil {
 		return err

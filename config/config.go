@@ -38,9 +38,15 @@ type Config struct {
 	Serve     Serve           `toml:"serve"`
 	Filter    Filter          `toml:"filter"`
 	Execution Execution       `toml:"execution"`
+	Workbench Workbench       `toml:"workbench"`
 	Builtin   Builtin         `toml:"builtin"`
 	Toolkits  []Toolkit       `toml:"toolkits"`
 	Auth      map[string]Auth `toml:"auth"`
+	// Secrets chooses where connected accounts' secrets are kept.
+	Secrets Secrets `toml:"secrets"`
+	// ConnectedAccounts picks the account (alias or ca_ id) a toolkit's calls use; empty: the most recently
+	// connected ACTIVE one.
+	ConnectedAccounts map[string]string `toml:"connected_accounts"`
 
 	// file is where the config was read from; empty for the embedded default.
 	file string
@@ -90,6 +96,21 @@ type Execution struct {
 	RetentionDays int `toml:"retention_days"`
 }
 
+// Workbench configures the sandbox of COMPOSIO_REMOTE_WORKBENCH and COMPOSIO_REMOTE_BASH_TOOL.
+type Workbench struct {
+	// Sandbox is "bwrap" (bubblewrap isolation) or "none" (no isolation; every result then carries a warning).
+	Sandbox string `toml:"sandbox"`
+	// TimeoutSeconds is the default and maximum wall time of one call.
+	TimeoutSeconds int `toml:"timeout_seconds"`
+	// MemoryMB is each process's address-space limit.
+	MemoryMB int `toml:"memory_mb"`
+	// MaxFileMB is the largest file sandboxed code may write.
+	MaxFileMB int `toml:"max_file_mb"`
+	// MaxOpenFiles and MaxProcesses bound open descriptors and processes.
+	MaxOpenFiles int `toml:"max_open_files"`
+	MaxProcesses int `toml:"max_processes"`
+}
+
 // Builtin adjusts curated toolkits.
 type Builtin struct {
 	// Disable switches curated toolkits off.
@@ -123,6 +144,20 @@ type Auth struct {
 	// Username and Password (a reference) for BASIC.
 	Username string `toml:"username"`
 	Password string `toml:"password"`
+	// ClientID, ClientSecret (a reference: env:NAME or "keyring") and Scopes configure OAuth2 for `toolmux connect`;
+	// AuthURL, TokenURL and DeviceURL override the provider endpoints a curated toolkit carries.
+	ClientID     string   `toml:"client_id"`
+	ClientSecret string   `toml:"client_secret"`
+	Scopes       []string `toml:"scopes"`
+	AuthURL      string   `toml:"auth_url"`
+	TokenURL     string   `toml:"token_url"`
+	DeviceURL    string   `toml:"device_url"`
+}
+
+// Secrets configures the secret store.
+type Secrets struct {
+	// Store is "auto" (the OS keychain, else an announced 0600 file), "keyring" (never a file) or "file".
+	Store string `toml:"store"`
 }
 
 // File returns the path the config was loaded from, or "" for the embedded default.
@@ -206,7 +241,7 @@ var (
 	prefixRE   = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
 	envRefRE   = regexp.MustCompile(`^env:[A-Za-z_][A-Za-z0-9_]*$`)
 	logLevels  = []string{"debug", "info", "warn", "error"}
-	authScheme = []string{"BEARER_TOKEN", "API_KEY", "BASIC", "NO_AUTH"}
+	authScheme = []string{"BEARER_TOKEN", "API_KEY", "BASIC", "NO_AUTH", "OAUTH2"}
 )
 
 // ValidSlug reports whether s is a valid toolkit slug.
@@ -242,6 +277,9 @@ func (c *Config) Validate() error {
 	case e.RetentionDays < 0:
 		return fmt.Errorf("execution.retention_days = %d: use 0 (keep forever) or more", e.RetentionDays)
 	}
+	if err := c.Workbench.validate(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, t := range c.Toolkits {
 		where := fmt.Sprintf("toolkits[%d]", i)
@@ -263,6 +301,9 @@ func (c *Config) Validate() error {
 		if err := a.validate("auth." + slug); err != nil {
 			return err
 		}
+	}
+	if s := c.Secrets.Store; s != "" && s != "auto" && s != "keyring" && s != "file" {
+		return fmt.Errorf("secrets.store = %q: use \"auto\", \"keyring\" or \"file\"", s)
 	}
 	for _, slug := range c.Builtin.Disable {
 		if !ValidSlug(slug) {
@@ -299,7 +340,10 @@ func (f Filter) validate() error {
 
 func (a Auth) validate(where string) error {
 	if !slices.Contains(authScheme, a.Scheme) {
-		return fmt.Errorf("%s.scheme = %q: use one of %s (OAuth comes with `toolmux connect`)", where, a.Scheme, strings.Join(authScheme, ", "))
+		return fmt.Errorf("%s.scheme = %q: use one of %s", where, a.Scheme, strings.Join(authScheme, ", "))
+	}
+	if a.ClientSecret != "" && a.ClientSecret != "keyring" && !envRefRE.MatchString(a.ClientSecret) {
+		return fmt.Errorf("%s.client_secret: write \"env:NAME\" or \"keyring\"; client secrets are never written in the config", where)
 	}
 	for key, v := range map[string]string{"token": a.Token, "password": a.Password} {
 		if v != "" && !envRefRE.MatchString(v) {
@@ -341,4 +385,22 @@ func (c *Config) SpecPath(t Toolkit) string {
 		return t.Spec
 	}
 	return filepath.Join(filepath.Dir(c.file), t.Spec)
+}
+
+func (w Workbench) validate() error {
+	switch {
+	case w.Sandbox != "bwrap" && w.Sandbox != "none":
+		return fmt.Errorf("workbench.sandbox = %q: use \"bwrap\" (isolated) or \"none\" (no isolation)", w.Sandbox)
+	case w.TimeoutSeconds < 1 || w.TimeoutSeconds > 3600:
+		return fmt.Errorf("workbench.timeout_seconds = %d: use 1 to 3600", w.TimeoutSeconds)
+	case w.MemoryMB < 64:
+		return fmt.Errorf("workbench.memory_mb = %d: use at least 64 (python needs it)", w.MemoryMB)
+	case w.MaxFileMB < 1:
+		return fmt.Errorf("workbench.max_file_mb = %d: use at least 1", w.MaxFileMB)
+	case w.MaxOpenFiles < 32:
+		return fmt.Errorf("workbench.max_open_files = %d: use at least 32", w.MaxOpenFiles)
+	case w.MaxProcesses < 4:
+		return fmt.Errorf("workbench.max_processes = %d: use at least 4", w.MaxProcesses)
+	}
+	return nil
 }

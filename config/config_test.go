@@ -70,6 +70,8 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type", "[execution]\nconcurrency = \"many\"\n", []string{"test.toml:2", "concurrency"}},
 		{"bad prefix", "meta_tool_prefix = \"lower\"\n", []string{"meta_tool_prefix", "upper-case"}},
 		{"bad log level", "log_level = \"loud\"\n", []string{"log_level", "debug, info"}},
+		{"bad workbench sandbox", "[workbench]\nsandbox = \"docker\"\n", []string{"workbench.sandbox", `"bwrap"`, `"none"`}},
+		{"workbench memory too small", "[workbench]\nmemory_mb = 8\n", []string{"workbench.memory_mb", "at least 64"}},
 		{"enable and disable", "[filter.toolkits]\nenable=[\"a\"]\ndisable=[\"b\"]\n", []string{"filter.toolkits", "not both"}},
 		{"plain secret", "[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"ghp_abc\"\n", []string{"auth.github.token", "env:NAME"}},
 		{"secret value not echoed", "[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"ghp_abc\"\n", nil},

@@ -88,7 +88,7 @@ func TestInspectorCLI(t *testing.T) {
 			}
 		}
 		slices.Sort(names)
-		if diff := cmp.Diff([]string{getToolSchemas, multiExecute, searchTools}, names); diff != "" {
+		if diff := cmp.Diff([]string{getToolSchemas, manageConnections, multiExecute, bashTool, workbenchTool, searchTools}, names); diff != "" {
 			t.Errorf("tools (-want +got):\n%s", diff)
 		}
 	})

@@ -65,9 +65,12 @@ func TestMCPClient(t *testing.T) {
 			annotations mcp.ToolAnnotations
 			required    string
 		}{
-			searchTools:    {mcp.ToolAnnotations{Title: "Search tools", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)}, "queries"},
-			getToolSchemas: {mcp.ToolAnnotations{Title: "Get tool schemas", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)}, "tool_slugs"},
-			multiExecute:   {mcp.ToolAnnotations{Title: "Execute tools", DestructiveHint: ptr(true), OpenWorldHint: ptr(true)}, "tools"},
+			searchTools:       {mcp.ToolAnnotations{Title: "Search tools", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)}, "queries"},
+			getToolSchemas:    {mcp.ToolAnnotations{Title: "Get tool schemas", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)}, "tool_slugs"},
+			multiExecute:      {mcp.ToolAnnotations{Title: "Execute tools", DestructiveHint: ptr(true), OpenWorldHint: ptr(true)}, "tools"},
+			workbenchTool:     {mcp.ToolAnnotations{Title: "Python workbench", DestructiveHint: ptr(true), OpenWorldHint: ptr(true)}, "code_to_execute"},
+			bashTool:          {mcp.ToolAnnotations{Title: "Bash in the workbench", DestructiveHint: ptr(true), OpenWorldHint: ptr(false)}, "command"},
+			manageConnections: {mcp.ToolAnnotations{Title: "Manage connections", OpenWorldHint: ptr(false)}, "toolkits"},
 		}
 		if len(got) != len(want) {
 			t.Errorf("tools/list returned %d tools, want exactly the %d meta tools: %v", len(got), len(want), keys(got))
@@ -330,7 +333,7 @@ func TestMCPExpose(t *testing.T) {
 	h.writeConfig(inventoryConfig(t, api, ""))
 	s := h.serve(ctx, nil, "--expose", "INVENTORY_LIST_ITEMS,INVENTORY_GET_ITEM")
 
-	want := []string{getToolSchemas, multiExecute, searchTools, "INVENTORY_GET_ITEM", "INVENTORY_LIST_ITEMS"}
+	want := []string{getToolSchemas, multiExecute, searchTools, workbenchTool, bashTool, manageConnections, "INVENTORY_GET_ITEM", "INVENTORY_LIST_ITEMS"}
 	slices.Sort(want)
 	if diff := cmp.Diff(want, s.toolNames(ctx, t)); diff != "" {
 		t.Errorf("tools/list with --expose (-want +got):\n%s", diff)

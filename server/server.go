@@ -58,6 +58,8 @@ func New(ctx context.Context, opts Options) (*mcp.Server, error) {
 	srv.AddReceivingMiddleware(timing(log), envelopeErrors(opts.Session))
 	if !opts.NoMeta {
 		addMetaTools(srv, opts.Session, opts.Prefix)
+		addWorkbenchTools(srv, opts.Session, opts.Prefix)
+		addConnectionTools(srv, opts.Session, opts.Prefix)
 	}
 	exposed, err := opts.Session.ExposedTools(ctx, opts.NoMeta)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/toolmux/toolmux/tools"
 )
 
-func petAPI(t *testing.T) string {
+func petAPI(t testing.TB) string {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/pets", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -141,7 +141,7 @@ func call(t *testing.T, cs *mcp.ClientSession, name string, args any, progressTo
 func TestMetaToolsListed(t *testing.T) {
 	cs := connect(t, serverOpts{})
 	tools := toolNames(t, cs)
-	for _, name := range []string{"COMPOSIO_SEARCH_TOOLS", "COMPOSIO_GET_TOOL_SCHEMAS", "COMPOSIO_MULTI_EXECUTE_TOOL"} {
+	for _, name := range []string{"COMPOSIO_SEARCH_TOOLS", "COMPOSIO_GET_TOOL_SCHEMAS", "COMPOSIO_MULTI_EXECUTE_TOOL", "COMPOSIO_REMOTE_WORKBENCH", "COMPOSIO_REMOTE_BASH_TOOL"} {
 		tool, ok := tools[name]
 		if !ok {
 			t.Errorf("%s not listed", name)
@@ -151,8 +151,8 @@ func TestMetaToolsListed(t *testing.T) {
 			t.Errorf("%s lacks annotations or description", name)
 		}
 	}
-	if len(tools) != 3 {
-		t.Errorf("listed %d tools, want only the 3 meta tools by default", len(tools))
+	if len(tools) != 5 {
+		t.Errorf("listed %d tools, want only the 5 meta tools by default", len(tools))
 	}
 	if !tools["COMPOSIO_SEARCH_TOOLS"].Annotations.ReadOnlyHint {
 		t.Error("search must be read-only")
@@ -161,7 +161,7 @@ func TestMetaToolsListed(t *testing.T) {
 
 func TestPrefix(t *testing.T) {
 	tools := toolNames(t, connect(t, serverOpts{prefix: "TOOLMUX"}))
-	if _, ok := tools["TOOLMUX_SEARCH_TOOLS"]; !ok || len(tools) != 3 {
+	if _, ok := tools["TOOLMUX_SEARCH_TOOLS"]; !ok || len(tools) != 5 {
 		t.Errorf("tools = %v", tools)
 	}
 }
@@ -183,8 +183,8 @@ func TestNoMetaAndExpose(t *testing.T) {
 
 	cs := connect(t, serverOpts{expose: []string{"PETSTORE_GETPET", "PETSTORE_NOPE"}})
 	listed := toolNames(t, cs)
-	if _, ok := listed["PETSTORE_GETPET"]; !ok || len(listed) != 4 {
-		t.Errorf("exposed tools = %v, want 3 meta tools + PETSTORE_GETPET", listed)
+	if _, ok := listed["PETSTORE_GETPET"]; !ok || len(listed) != 6 {
+		t.Errorf("exposed tools = %v, want 5 meta tools + PETSTORE_GETPET", listed)
 	}
 	env, isErr := call(t, cs, "PETSTORE_GETPET", map[string]any{"petId": "42"}, nil)
 	if isErr || env["successful"] != true {

@@ -226,6 +226,9 @@ func (s *Session) offload(slug string, text []byte) (any, string, error) {
 	if err := os.WriteFile(hostPath, text, 0o600); err != nil {
 		return nil, "", err
 	}
+	if err := s.shareWithWorkbench(hostPath); err != nil {
+		return nil, "", err
+	}
 	preview := string(text)
 	if utf8.RuneCountInString(preview) > previewChars {
 		preview = string([]rune(preview)[:previewChars]) + "…"

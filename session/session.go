@@ -46,6 +46,8 @@ type Options struct {
 	Expose    []string
 	StateDir  string
 	Execution config.Execution
+	// Workbench configures the sandbox of the workbench tools (see workbench.go).
+	Workbench config.Workbench
 	// Connections reports toolkits' connection status in search results.
 	Connections Connections
 	Logger      *slog.Logger
@@ -58,6 +60,7 @@ type Session struct {
 	filter      tools.Filter
 	expose      []string
 	exec        config.Execution
+	wb          workbench
 	db          *store.DB
 	catalog     *CatalogFuture
 	filesDir    string
@@ -151,6 +154,7 @@ func Open(ctx context.Context, db *store.DB, catalog *CatalogFuture, opts Option
 		exec: opts.Execution, db: db, catalog: catalog, log: log.With("session_id", opts.Name), connections: opts.Connections,
 		filesDir: FilesDir(opts.StateDir, opts.UserID, opts.Name),
 	}
+	s.wb.cfg = opts.Workbench
 	saved, err := json.Marshal(struct {
 		Filter tools.Filter `json:"filter"`
 		Expose []string     `json:"expose,omitempty"`
@@ -280,6 +284,7 @@ func (s *Session) Remember(ctx context.Context, facts map[string][]string) error
 func (s *Session) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.closeWorkbench()
 		<-s.persisted // never leave a half-written session behind
 		if !s.ephemeral {
 			return
