@@ -229,16 +229,16 @@ func newConnectionsCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// startAuth announces, in the background, where secrets are kept when it is not the OS keychain (the keychain
-// probe must not delay the MCP handshake), and returns the function that stops the connect server.
-func startAuth(ctx context.Context, e *env) func() {
-	go func() {
-		if notice := e.auth.Secrets().Notice(); notice != "" {
-			e.log.Warn("secret store", "notice", notice)
-		}
-	}()
-	return func() { _ = e.auth.ConnectServer().Close() }
+// announceSecretStore says on stderr where secrets are kept when it is not the OS keychain. serve calls it after
+// the MCP handshake: the keychain probe must not delay the first tools/list.
+func announceSecretStore(e *env) {
+	if notice := e.auth.Secrets().Notice(); notice != "" {
+		e.log.Warn("secret store", "notice", notice)
+	}
 }
+
+// stopAuth stops the connect server, if a connect link started it.
+func stopAuth(e *env) { _ = e.auth.ConnectServer().Close() }
 
 // secretStoreReport is doctor's line about the secret store: which one is in use and why.
 func secretStoreReport(ctx context.Context, e *env) (ok bool, what, detail string) {

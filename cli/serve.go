@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
@@ -119,15 +120,22 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 		expose = o.expose
 	}
 	noMeta := o.noMeta || e.cfg.Serve.NoMeta
-	if retention := e.cfg.Execution.RetentionDays; retention > 0 {
-		go pruneExecutions(ctx, e, retention)
-	}
-	defer startAuth(ctx, e)()
+	defer stopAuth(e)
 	// The catalog loads once the handshake is done, so the first tools/list answers at once; exposed tools and
-	// --no-meta need it for tools/list itself, so then it starts now.
+	// --no-meta need it for tools/list itself, so then it starts now. Housekeeping waits for the handshake too.
 	future := session.LazyCatalog(ctx, e.catalogOptions())
 	if noMeta || len(expose) > 0 {
 		future.Start()
+	}
+	var afterHandshake sync.Once
+	initialized := func() {
+		future.Start()
+		afterHandshake.Do(func() {
+			go announceSecretStore(e)
+			if retention := e.cfg.Execution.RetentionDays; retention > 0 {
+				go pruneExecutions(ctx, e, retention)
+			}
+		})
 	}
 	sess, err := session.Open(ctx, e.db, future, session.Options{
 		Name: name, Ephemeral: o.ephemeral, UserID: e.user, Filter: filter, Expose: expose,
@@ -143,7 +151,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	}()
 	srv, err := server.New(ctx, server.Options{
 		Session: sess, Prefix: e.cfg.MetaToolPrefix, NoMeta: noMeta, Version: session.Version, Logger: e.log,
-		OnInitialized: future.Start,
+		OnInitialized: initialized,
 	})
 	if err != nil {
 		return err

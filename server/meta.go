@@ -13,8 +13,8 @@ import (
 
 // sessionRef is accepted on every meta tool: a stdio process serves exactly one session, so it only confirms it.
 type sessionRef struct {
-	ID         string `json:"id,omitempty" jsonschema:"session id (optional)"`
-	GenerateID bool   `json:"generate_id,omitempty" jsonschema:"ignored: this process serves one session"`
+	ID         string `json:"id,omitempty"`
+	GenerateID bool   `json:"generate_id,omitempty"`
 }
 
 type searchQuery struct {
