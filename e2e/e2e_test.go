@@ -74,6 +74,34 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// declareSources opens every source file the binary is built from, once, from inside a test (opens in TestMain
+// before m.Run are not logged). The binary is built by a child `go build`, which go test's result cache cannot
+// see; files a test opens are part of the cache key, so a change to any of them reruns these tests instead of
+// replaying a stale pass. Every test reaches it through newHarness.
+var declareOnce sync.Once
+
+func declareSources(root string) {
+	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "node_modules", "testdata", "e2e", "bench":
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".mod", ".sum", ".toml", ".json", ".py", ".sql", ".html", ".txt", ".yaml":
+			if f, err := os.Open(path); err == nil {
+				f.Close()
+			}
+		}
+		return nil
+	})
+}
+
 // build finds the module root with `go env GOMOD` and builds toolmux into dir.
 func build(dir string) error {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
@@ -139,6 +167,7 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
+	declareOnce.Do(func() { declareSources(repoRoot) })
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t, dir: dir, home: filepath.Join(dir, "home"), stateDir: filepath.Join(dir, "state"), user: "e2e"}
