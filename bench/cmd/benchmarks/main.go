@@ -124,6 +124,11 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return err
 	}
 	report.add(search)
+	gb, err := goBenchSection(ctx, root)
+	if err != nil {
+		return err
+	}
+	report.add(gb)
 
 	if err := os.WriteFile(o.out, report.bytes(), 0o644); err != nil {
 		return err
