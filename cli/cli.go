@@ -132,6 +132,8 @@ type env struct {
 	log      *slog.Logger
 	db       *store.DB
 	auth     *auth.Manager
+	// cats are the catalogs e.catalog loaded; close stops their upstream MCP servers.
+	cats []*session.Catalog
 }
 
 func (g *globals) loadConfig() (*config.Config, error) {
@@ -174,6 +176,9 @@ func (g *globals) open(ctx context.Context) (*env, error) {
 }
 
 func (e *env) close() {
+	for _, c := range e.cats {
+		_ = c.Close()
+	}
 	if e.db != nil {
 		_ = e.db.Close()
 	}
@@ -189,6 +194,7 @@ func (e *env) catalog(ctx context.Context) (*session.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.cats = append(e.cats, cat)
 	for _, p := range cat.Problems {
 		e.log.Warn("toolkit not loaded", "problem", p)
 	}

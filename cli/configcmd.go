@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -82,6 +83,12 @@ func newConfigCmd(g *globals) *cobra.Command {
 			}
 			var problems []string
 			for _, t := range cfg.Toolkits {
+				if t.Type == "mcp" {
+					if _, err := exec.LookPath(t.Command); err != nil {
+						problems = append(problems, fmt.Sprintf("toolkits %q: command %s: %v", t.Slug, t.Command, err))
+					}
+					continue
+				}
 				if _, err := os.Stat(cfg.SpecPath(t)); err != nil {
 					problems = append(problems, fmt.Sprintf("toolkits %q: spec %s: %v", t.Slug, cfg.SpecPath(t), err))
 				}

@@ -124,6 +124,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	// The catalog loads once the handshake is done, so the first tools/list answers at once; exposed tools and
 	// --no-meta need it for tools/list itself, so then it starts now. Housekeeping waits for the handshake too.
 	future := session.LazyCatalog(ctx, e.catalogOptions())
+	defer func() { _ = future.Close(context.WithoutCancel(ctx)) }() // runs after the session closed
 	if noMeta || len(expose) > 0 {
 		future.Start()
 	}

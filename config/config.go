@@ -119,10 +119,10 @@ type Builtin struct {
 	BaseURL map[string]string `toml:"base_url"`
 }
 
-// Toolkit declares a toolkit imported from an OpenAPI document.
+// Toolkit declares a toolkit imported from an OpenAPI document or served by an upstream MCP server.
 type Toolkit struct {
 	Slug string `toml:"slug"`
-	// Type is "openapi" (upstream MCP servers come in a later version).
+	// Type is "openapi" or "mcp" (a stdio MCP server).
 	Type string `toml:"type"`
 	// Spec is the document's path; a relative path is relative to the config file's directory.
 	Spec string `toml:"spec"`
@@ -130,6 +130,12 @@ type Toolkit struct {
 	BaseURL string `toml:"base_url"`
 	// Replace lets this toolkit take the slug of a built-in one.
 	Replace bool `toml:"replace"`
+	// Command, Args, Env and Cwd start a type "mcp" upstream over stdio. The child's environment is PATH, HOME,
+	// USER, LANG and TMPDIR from toolmux's plus Env; Cwd relative to the config file's directory, empty: toolmux's.
+	Command string            `toml:"command"`
+	Args    []string          `toml:"args"`
+	Env     map[string]string `toml:"env"`
+	Cwd     string            `toml:"cwd"`
 }
 
 // Auth gives a toolkit static credentials. Secret values are references, never plain text: env:NAME.
@@ -290,11 +296,28 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%s.slug = %q: declared twice; remove one of the [[toolkits]] entries", where, t.Slug)
 		}
 		seen[t.Slug] = true
-		if t.Type != "openapi" {
-			return fmt.Errorf("%s.type = %q: only \"openapi\" is supported", where, t.Type)
-		}
-		if t.Spec == "" {
-			return fmt.Errorf("%s.spec is missing: give the path of the OpenAPI or Swagger document", where)
+		switch t.Type {
+		case "openapi":
+			if t.Spec == "" {
+				return fmt.Errorf("%s.spec is missing: give the path of the OpenAPI or Swagger document", where)
+			}
+			if t.Command != "" || len(t.Args) > 0 || len(t.Env) > 0 || t.Cwd != "" {
+				return fmt.Errorf("%s: command, args, env and cwd belong to type \"mcp\" toolkits; remove them or set type = \"mcp\"", where)
+			}
+		case "mcp":
+			if t.Command == "" {
+				return fmt.Errorf("%s.command is missing: give the command that starts the MCP server over stdio", where)
+			}
+			if t.Spec != "" || t.BaseURL != "" {
+				return fmt.Errorf("%s: spec and base_url belong to type \"openapi\" toolkits; remove them from this mcp toolkit", where)
+			}
+			for k := range t.Env {
+				if k == "" || strings.ContainsAny(k, "=\x00") {
+					return fmt.Errorf("%s.env: %q is not an environment variable name", where, k)
+				}
+			}
+		default:
+			return fmt.Errorf("%s.type = %q: use \"openapi\" or \"mcp\"", where, t.Type)
 		}
 	}
 	for slug, a := range c.Auth {
@@ -377,6 +400,14 @@ func ResolveSecret(ref string) (string, error) {
 		return "", fmt.Errorf("environment variable %s is not set (the config refers to it as %q)", name, ref)
 	}
 	return v, nil
+}
+
+// CwdPath returns t.Cwd resolved against the config file's directory; empty stays empty.
+func (c *Config) CwdPath(t Toolkit) string {
+	if t.Cwd == "" || filepath.IsAbs(t.Cwd) || c.file == "" {
+		return t.Cwd
+	}
+	return filepath.Join(filepath.Dir(c.file), t.Cwd)
 }
 
 // SpecPath returns t.Spec resolved against the config file's directory.

@@ -13,8 +13,8 @@ func TestExampleLoadsAndDocumentsEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.toml must load: %v", err)
 	}
-	if len(c.Toolkits) != 1 || c.Toolkits[0].Slug != "petstore" {
-		t.Errorf("example toolkits = %+v, want the petstore entry", c.Toolkits)
+	if len(c.Toolkits) != 2 || c.Toolkits[0].Slug != "petstore" || c.Toolkits[1].Type != "mcp" || c.Toolkits[1].Env["MEMORY_FILE_PATH"] == "" {
+		t.Errorf("example toolkits = %+v, want the petstore and the mcp memory entries", c.Toolkits)
 	}
 	if got := c.SpecPath(c.Toolkits[0]); got != filepath.Join("..", "specs", "petstore.yaml") {
 		t.Errorf("SpecPath = %q, want it relative to the config file", got)
@@ -80,6 +80,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad toolkit slug", "[[toolkits]]\nslug=\"Bad Slug\"\ntype=\"openapi\"\nspec=\"a.json\"\n", []string{"toolkits[0].slug"}},
 		{"toolkit twice", "[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\nspec=\"a.json\"\n[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\nspec=\"b.json\"\n", []string{"declared twice"}},
 		{"toolkit without spec", "[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\n", []string{"toolkits[0].spec is missing"}},
+		{"mcp toolkit without command", "[[toolkits]]\nslug=\"a\"\ntype=\"mcp\"\n", []string{"toolkits[0].command is missing"}},
+		{"mcp toolkit with spec", "[[toolkits]]\nslug=\"a\"\ntype=\"mcp\"\ncommand=\"x\"\nspec=\"a.json\"\n", []string{"toolkits[0]", "spec and base_url"}},
+		{"openapi toolkit with command", "[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\nspec=\"a.json\"\ncommand=\"x\"\n", []string{"toolkits[0]", `set type = "mcp"`}},
+		{"unknown toolkit type", "[[toolkits]]\nslug=\"a\"\ntype=\"grpc\"\n", []string{"toolkits[0].type", `use "openapi" or "mcp"`}},
 		{"concurrency range", "[execution]\nconcurrency = 0\n", []string{"execution.concurrency = 0"}},
 	}
 	for _, tt := range tests {

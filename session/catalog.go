@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,6 +24,7 @@ import (
 	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/toolkits"
 	"github.com/toolmux/toolmux/tools"
+	"github.com/toolmux/toolmux/tools/mcpproxy"
 	"github.com/toolmux/toolmux/tools/openapi"
 )
 
@@ -36,9 +39,23 @@ type Catalog struct {
 	Problems []string
 
 	executors map[string]tools.Executor
+	// upstreams are the MCP servers the catalog started; Close stops them.
+	upstreams []*mcpproxy.Client
 	validator tools.Validator
 	indexOnce sync.Once
 	index     *tools.Index
+}
+
+// Close stops the upstream MCP servers the catalog started, with their process groups. A nil catalog is fine.
+func (c *Catalog) Close() error {
+	if c == nil {
+		return nil
+	}
+	var errs []error
+	for _, u := range c.upstreams {
+		errs = append(errs, u.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Executor returns the executor of toolkit slug.
@@ -77,6 +94,8 @@ type source struct {
 	key     string // cache key
 	load    func(ctx context.Context) (*tools.Toolkit, error)
 	baseURL string
+	// mcp is the upstream of an mcp toolkit; it is also the toolkit's executor.
+	mcp *mcpproxy.Client
 }
 
 // LoadCatalog compiles every toolkit the config and the state name: built-in ones unless disabled, the config's
@@ -110,10 +129,18 @@ func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
+	waitErr := g.Wait()
 	c := &Catalog{executors: map[string]tools.Executor{}}
+	for i, src := range sources {
+		if src.mcp != nil && kits[i] != nil && waitErr == nil {
+			c.upstreams = append(c.upstreams, src.mcp)
+		} else if src.mcp != nil {
+			_ = src.mcp.Close() // a failed upstream leaves no process behind
+		}
+	}
+	if waitErr != nil {
+		return nil, waitErr
+	}
 	var loaded []*tools.Toolkit
 	for i, tk := range kits {
 		if tk == nil {
@@ -122,6 +149,10 @@ func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
 		}
 		loaded = append(loaded, tk)
 		src := sources[i]
+		if src.mcp != nil {
+			c.executors[tk.Slug] = src.mcp
+			continue
+		}
 		base := tk.BaseURL
 		if src.baseURL != "" {
 			base = src.baseURL
@@ -138,6 +169,7 @@ func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
 	}
 	cat, err := tools.NewCatalog(loaded)
 	if err != nil {
+		_ = c.Close()
 		return nil, err
 	}
 	c.Catalog = cat
@@ -173,7 +205,7 @@ func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) 
 			load: d.Load,
 		})
 	}
-	add := func(slug, origin, specPath, baseURL string, replace bool) error {
+	claim := func(slug, origin string, replace bool) error {
 		if i, ok := bySlug[slug]; ok {
 			prev := sources[i]
 			if prev.origin == "built-in" && replace {
@@ -183,6 +215,12 @@ func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) 
 			} else {
 				return fmt.Errorf("toolkit %q is declared twice (%s and %s); remove one", slug, prev.origin, origin)
 			}
+		}
+		return nil
+	}
+	add := func(slug, origin, specPath, baseURL string, replace bool) error {
+		if err := claim(slug, origin, replace); err != nil {
+			return err
 		}
 		data, err := os.ReadFile(specPath)
 		if err != nil {
@@ -205,6 +243,20 @@ func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) 
 		return nil
 	}
 	for _, t := range cfg.Toolkits {
+		if t.Type == "mcp" {
+			if err := claim(t.Slug, "config", t.Replace); err != nil {
+				return nil, err
+			}
+			// The upstream starts here, at catalog load, to list its tools; a cached tool list that lets search work
+			// without starting it is not built yet.
+			client := mcpproxy.New(mcpproxy.Config{
+				Toolkit: t.Slug, Command: t.Command, Args: t.Args, Env: upstreamEnv(t.Env), Dir: cfg.CwdPath(t),
+				Logger: opts.Logger,
+			})
+			bySlug[t.Slug] = len(sources)
+			sources = append(sources, source{slug: t.Slug, origin: "config", mcp: client, load: client.List})
+			continue
+		}
 		if err := add(t.Slug, "config", cfg.SpecPath(t), t.BaseURL, t.Replace); err != nil {
 			return nil, err
 		}
@@ -227,6 +279,23 @@ func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) 
 		}
 	}
 	return out, nil
+}
+
+// upstreamEnv is an upstream MCP server's whole environment: a few variables from toolmux's own (so the command
+// and its interpreter are found) plus the configured ones, which win.
+func upstreamEnv(extra map[string]string) []string {
+	env := map[string]string{}
+	for _, k := range []string{"PATH", "HOME", "USER", "LANG", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env[k] = v
+		}
+	}
+	maps.Copy(env, extra)
+	out := make([]string, 0, len(env))
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, k+"="+env[k])
+	}
+	return out
 }
 
 // CacheCompiled stores a toolkit compiled from spec under the key LoadCatalog computes for an imported or

@@ -74,10 +74,11 @@ type Session struct {
 
 // CatalogFuture is a catalog loaded in the background: the MCP handshake does not wait for it.
 type CatalogFuture struct {
-	done  chan struct{}
-	start func()
-	cat   *Catalog
-	err   error
+	done    chan struct{}
+	start   func()
+	started atomic.Bool
+	cat     *Catalog
+	err     error
 }
 
 // LoadCatalogAsync starts LoadCatalog in a goroutine.
@@ -94,6 +95,7 @@ func LazyCatalog(ctx context.Context, opts CatalogOptions) *CatalogFuture {
 	var once sync.Once
 	f.start = func() {
 		once.Do(func() {
+			f.started.Store(true)
 			go func() {
 				defer close(f.done)
 				f.cat, f.err = LoadCatalog(ctx, opts)

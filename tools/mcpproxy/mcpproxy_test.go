@@ -1,0 +1,276 @@
+package mcpproxy
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/toolmux/toolmux/tools"
+)
+
+// everything returns a client for the real @modelcontextprotocol/server-everything from test-tools, skipping (or
+// failing under CI) when node or the package is missing.
+func everything(t *testing.T) *Client {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	bin := filepath.Join(filepath.Dir(file), "..", "..", "test-tools", "node_modules", ".bin", "mcp-server-everything")
+	node, err := exec.LookPath("node")
+	if _, statErr := os.Stat(bin); statErr != nil || err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node or %s is missing and CI is set: run npm ci in test-tools", bin)
+		}
+		t.Skipf("node or %s is missing (run npm ci in test-tools); skipping", bin)
+	}
+	c := New(Config{
+		Toolkit: "everything",
+		Command: node,
+		Args:    []string{bin, "stdio"},
+		Env:     []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()},
+		Dir:     t.TempDir(),
+	})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestUpperSnake(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"echo", "ECHO"},
+		{"get-tiny-image", "GET_TINY_IMAGE"},
+		{"getTinyImage", "GET_TINY_IMAGE"},
+		{"read_file", "READ_FILE"},
+		{"list  dirs/v2", "LIST_DIRS_V2"},
+		{"-x-", "X"},
+	} {
+		if got := UpperSnake(tc.in); got != tc.want {
+			t.Errorf("UpperSnake(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func findTool(t *testing.T, tk *tools.Toolkit, slug string) *tools.Tool {
+	t.Helper()
+	for _, tool := range tk.Tools {
+		if tool.Slug == slug {
+			return tool
+		}
+	}
+	t.Fatalf("tool %s not listed", slug)
+	return nil
+}
+
+func TestListConvertsTools(t *testing.T) {
+	c := everything(t)
+	if c.PGID() != 0 {
+		t.Fatal("upstream started before first use")
+	}
+	tk, err := c.List(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk.Source != tools.SourceMCP || tk.Slug != "everything" || tk.Version == "" {
+		t.Fatalf("toolkit = %+v", tk)
+	}
+	echo := findTool(t, tk, "EVERYTHING_ECHO")
+	if echo.Name != "echo" || echo.Description == "" || !strings.Contains(string(echo.InputSchema), `"message"`) {
+		t.Fatalf("echo = %+v", echo)
+	}
+	sc := findTool(t, tk, "EVERYTHING_GET_STRUCTURED_CONTENT")
+	if !strings.Contains(string(sc.OutputSchema), `"temperature"`) {
+		t.Fatalf("output schema not carried over: %s", sc.OutputSchema)
+	}
+	want := tools.Annotations{ReadOnly: true, Idempotent: true}
+	if sc.Annotations != want || !sc.HasTag(tools.TagReadOnly) || !sc.HasTag(tools.TagIdempotent) || sc.HasTag(tools.TagOpenWorld) {
+		t.Fatalf("annotations = %+v tags = %v", sc.Annotations, sc.Tags)
+	}
+}
+
+func TestExecute(t *testing.T) {
+	c := everything(t)
+	ctx := ctxT(t)
+	tk, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		slug string
+		args map[string]any
+		want []string
+	}{
+		{"EVERYTHING_ECHO", map[string]any{"message": "hello upstream"}, []string{`"type":"text"`, "hello upstream"}},
+		{"EVERYTHING_GET_STRUCTURED_CONTENT", map[string]any{"location": "Chicago"}, []string{`"temperature":36`, "drizzle"}},
+		{"EVERYTHING_GET_TINY_IMAGE", nil, []string{`"type":"image"`, `"mimeType":"image/png"`}},
+	} {
+		t.Run(tc.slug, func(t *testing.T) {
+			res, err := c.Execute(ctx, tools.Call{Tool: findTool(t, tk, tc.slug), Arguments: tc.args})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := mustJSON(t, res.Data)
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("result %s lacks %s", got, w)
+				}
+			}
+		})
+	}
+	t.Run("upstream error", func(t *testing.T) {
+		_, err := c.Execute(ctx, tools.Call{Tool: findTool(t, tk, "EVERYTHING_GET_STRUCTURED_CONTENT"), Arguments: map[string]any{"location": "Atlantis"}})
+		if err == nil || !strings.Contains(err.Error(), "get-structured-content") {
+			t.Fatalf("err = %v, want an error naming the tool", err)
+		}
+	})
+}
+
+func TestCrashMidCallThenRestart(t *testing.T) {
+	c := everything(t)
+	ctx := ctxT(t)
+	tk, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid := c.PGID()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Execute(ctx, tools.Call{Tool: findTool(t, tk, "EVERYTHING_TRIGGER_LONG_RUNNING_OPERATION"), Arguments: map[string]any{"duration": 30, "steps": 3}})
+		errc <- err
+	}()
+	time.Sleep(500 * time.Millisecond) // let the call reach the upstream; any moment during the 30 s call will do
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errc:
+		if err == nil || !strings.Contains(err.Error(), "exited during the call") {
+			t.Fatalf("err = %v, want a clear upstream-exited error", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("call hung after the upstream was killed")
+	}
+	res, err := c.Execute(ctx, tools.Call{Tool: findTool(t, tk, "EVERYTHING_ECHO"), Arguments: map[string]any{"message": "again"}})
+	if err != nil {
+		t.Fatalf("call after restart: %v", err)
+	}
+	if !strings.Contains(mustJSON(t, res.Data), "again") {
+		t.Fatalf("result %v", res.Data)
+	}
+	if c.PGID() == pgid || c.PGID() == 0 {
+		t.Fatalf("upstream not restarted: pgid %d then %d", pgid, c.PGID())
+	}
+	if m := groupMembers(t, pgid); len(m) > 0 {
+		t.Fatalf("processes %v of the crashed upstream's group %d remain", m, pgid)
+	}
+}
+
+func TestCloseLeavesNoProcess(t *testing.T) {
+	c := everything(t)
+	if _, err := c.List(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	pgid := c.PGID()
+	if len(groupMembers(t, pgid)) == 0 {
+		t.Fatalf("no process in group %d while running", pgid)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if m := groupMembers(t, pgid); len(m) > 0 {
+		t.Fatalf("processes %v of group %d remain after Close", m, pgid)
+	}
+	if _, err := c.List(ctxT(t)); err == nil {
+		t.Fatal("List after Close succeeded")
+	}
+}
+
+// children lists the processes whose parent is this test process, zombies included.
+func children(t *testing.T) []int {
+	t.Helper()
+	return procs(t, func(f []string) bool { return f[1] == strconv.Itoa(os.Getpid()) })
+}
+
+// groupMembers lists the processes of group pgid from /proc, zombies included: an unreaped child is a leak too.
+func groupMembers(t *testing.T, pgid int) []int {
+	t.Helper()
+	return procs(t, func(f []string) bool { return f[2] == strconv.Itoa(pgid) })
+}
+
+// procs lists the processes whose /proc/PID/stat fields after the command (state ppid pgrp ...) match.
+func procs(t *testing.T, match func(fields []string) bool) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	var out []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+		if len(f) >= 3 && match(f) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestStartFailures: an upstream that cannot start, exits at once, prints junk or never answers initialize gives a
+// clear error, leaves no process behind, and never hangs past the start timeout.
+func TestStartFailures(t *testing.T) {
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	for _, tc := range []struct {
+		name, command string
+		args          []string
+	}{
+		{"missing command", filepath.Join(t.TempDir(), "no-such-server"), nil},
+		{"exits at once", sh, []string{"-c", "exit 3"}},
+		{"prints junk", sh, []string{"-c", "echo 'this is not json-rpc'; sleep 30"}},
+		{"never answers initialize", sh, []string{"-c", "sleep 30"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(Config{Toolkit: "broken", Command: tc.command, Args: tc.args, Env: []string{"PATH=" + os.Getenv("PATH")},
+				StartTimeout: time.Second, StopGrace: 200 * time.Millisecond})
+			defer c.Close()
+			_, err := c.List(ctxT(t))
+			if err == nil || !strings.Contains(err.Error(), "start upstream broken") {
+				t.Fatalf("err = %v, want a start error naming the toolkit", err)
+			}
+			if c.PGID() != 0 {
+				t.Fatalf("a failed start left pgid %d", c.PGID())
+			}
+			if kids := children(t); len(kids) > 0 {
+				t.Fatalf("a failed start left child processes %v (zombies included)", kids)
+			}
+		})
+	}
+}
