@@ -39,6 +39,8 @@ type Catalog struct {
 	Problems []string
 
 	executors map[string]tools.Executor
+	// metaPrefix is the configured meta tool prefix (meta_tool_prefix), for hints.
+	metaPrefix string
 	// upstreams are the MCP servers the catalog started; Close stops them.
 	upstreams []*mcpproxy.Client
 	validator tools.Validator
@@ -56,6 +58,15 @@ func (c *Catalog) Close() error {
 		errs = append(errs, u.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// metaTool names a meta tool with the configured prefix, for hints in error messages.
+func (c *Catalog) metaTool(name string) string {
+	prefix := c.metaPrefix
+	if prefix == "" {
+		prefix = "COMPOSIO"
+	}
+	return prefix + "_" + name
 }
 
 // Executor returns the executor of toolkit slug.
@@ -130,7 +141,7 @@ func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
 		})
 	}
 	waitErr := g.Wait()
-	c := &Catalog{executors: map[string]tools.Executor{}}
+	c := &Catalog{executors: map[string]tools.Executor{}, metaPrefix: opts.Config.MetaToolPrefix}
 	for i, src := range sources {
 		if src.mcp != nil && kits[i] != nil && waitErr == nil {
 			c.upstreams = append(c.upstreams, src.mcp)

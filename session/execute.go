@@ -167,7 +167,7 @@ func (c *Catalog) Run(ctx context.Context, slug string, args map[string]any, fil
 		if sug := c.Suggest(slug, filter.Allows, 3); len(sug) > 0 {
 			msg += "; did you mean " + strings.Join(sug, ", ") + "?"
 		}
-		return tools.Result{}, nil, errors.New(msg + " Find tools with COMPOSIO_SEARCH_TOOLS (or `toolmux tools search`).")
+		return tools.Result{}, nil, errors.New(msg + " Find tools with " + c.metaTool("SEARCH_TOOLS") + " (or `toolmux tools search`).")
 	}
 	if reason := filter.Reason(t); reason != "" {
 		return tools.Result{}, t, fmt.Errorf("%s is not available in this session: %s", t.Slug, reason)
@@ -176,7 +176,7 @@ func (c *Catalog) Run(ctx context.Context, slug string, args map[string]any, fil
 		args = map[string]any{}
 	}
 	if err := c.Validate(t, args); err != nil {
-		return tools.Result{}, t, fmt.Errorf("%w; nothing was sent. Check the schema with COMPOSIO_GET_TOOL_SCHEMAS", err)
+		return tools.Result{}, t, fmt.Errorf("%w; nothing was sent. Check the schema with %s", err, c.metaTool("GET_TOOL_SCHEMAS"))
 	}
 	ex := c.Executor(t.Toolkit)
 	if ex == nil {

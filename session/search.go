@@ -234,7 +234,7 @@ func planSteps(cat *Catalog, r QueryResult, status map[string]ConnectionStatus) 
 	}
 	for _, tk := range r.Toolkits {
 		if st, ok := status[tk]; ok && !st.HasActiveConnection {
-			steps = append(steps, fmt.Sprintf("Connect %s first with COMPOSIO_MANAGE_CONNECTIONS (status %s; see toolkit_connection_statuses).", tk, st.Status))
+			steps = append(steps, fmt.Sprintf("Connect %s first with %s (status %s; see toolkit_connection_statuses).", tk, cat.metaTool("MANAGE_CONNECTIONS"), st.Status))
 		}
 	}
 	primary := make([]*tools.Tool, 0, len(r.PrimaryToolSlugs))
@@ -265,7 +265,7 @@ func planSteps(cat *Catalog, r QueryResult, status map[string]ConnectionStatus) 
 		}
 		steps = append(steps, step+".")
 	}
-	steps = append(steps, "Use COMPOSIO_GET_TOOL_SCHEMAS for any related tool before calling it, and pass arguments exactly as its input_schema names them.")
+	steps = append(steps, "Use "+cat.metaTool("GET_TOOL_SCHEMAS")+" for any related tool before calling it, and pass arguments exactly as its input_schema names them.")
 	return steps
 }
 

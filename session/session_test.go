@@ -484,3 +484,17 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+func TestHintsUseTheConfiguredPrefix(t *testing.T) {
+	f := newFixture(t, "")
+	f.cfg.MetaToolPrefix = "TOOLMUX"
+	cat := f.catalog(t)
+	_, _, err := cat.Run(context.Background(), "PETSTORE_LISTPET", nil, tools.Filter{}, time.Second)
+	if err == nil || !strings.Contains(err.Error(), "TOOLMUX_SEARCH_TOOLS") || strings.Contains(err.Error(), "COMPOSIO_") {
+		t.Errorf("unknown slug hint = %v, want it to name TOOLMUX_SEARCH_TOOLS", err)
+	}
+	_, _, err = cat.Run(context.Background(), "PETSTORE_CREATEPET", map[string]any{}, tools.Filter{}, time.Second)
+	if err == nil || !strings.Contains(err.Error(), "TOOLMUX_GET_TOOL_SCHEMAS") {
+		t.Errorf("invalid argument hint = %v, want it to name TOOLMUX_GET_TOOL_SCHEMAS", err)
+	}
+}
