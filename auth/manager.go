@@ -487,13 +487,20 @@ func (m *Manager) completeSecret(ctx context.Context, acct store.ConnectedAccoun
 	if err := m.putSecret(ctx, acct.ID, payload{Scheme: acct.AuthScheme, Secret: secret, Username: username}); err != nil {
 		return acct, fmt.Errorf("connect %s: %w", acct.Toolkit, err)
 	}
+	return m.markActive(ctx, acct, acct.AuthScheme)
+}
+
+// markActive records a connect flow's success: the account turns ACTIVE and becomes the most recently connected one
+// (a zero ConnectedAt means now), the caches drop it, and OnActive listeners hear of it. scheme is what the flow
+// connected, for the log.
+func (m *Manager) markActive(ctx context.Context, acct store.ConnectedAccount, scheme string) (store.ConnectedAccount, error) {
 	acct.Status, acct.StatusReason, acct.ConnectedAt = store.AccountActive, "", time.Time{}
 	saved, err := m.db.SaveConnectedAccount(ctx, acct)
 	m.invalidate(acct.Toolkit, acct.ID)
 	if err != nil {
 		return acct, err
 	}
-	m.log.Info("connected account active", "account", saved.ID, "toolkit", saved.Toolkit, "scheme", saved.AuthScheme)
+	m.log.Info("connected account active", "account", saved.ID, "toolkit", saved.Toolkit, "scheme", scheme)
 	m.notifyActive(saved)
 	return saved, nil
 }

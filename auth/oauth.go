@@ -229,14 +229,6 @@ func (m *Manager) activate(ctx context.Context, acct store.ConnectedAccount, tok
 	if granted, ok := tok.Extra("scope").(string); ok && granted != "" {
 		scopes = strings.FieldsFunc(granted, func(r rune) bool { return r == ' ' || r == ',' })
 	}
-	acct.Status, acct.StatusReason, acct.Scopes, acct.ExpiresAt = store.AccountActive, "", scopes, tok.Expiry
-	acct.ConnectedAt = time.Time{} // now: the most recently connected account
-	saved, err := m.db.SaveConnectedAccount(ctx, acct)
-	m.invalidate(acct.Toolkit, acct.ID)
-	if err != nil {
-		return acct, err
-	}
-	m.log.Info("connected account active", "account", saved.ID, "toolkit", saved.Toolkit, "scheme", tools.SchemeOAuth2)
-	m.notifyActive(saved)
-	return saved, nil
+	acct.Scopes, acct.ExpiresAt = scopes, tok.Expiry
+	return m.markActive(ctx, acct, tools.SchemeOAuth2)
 }
