@@ -48,8 +48,10 @@ type serverOpts struct {
 	expose []string
 }
 
-// connect starts a server for a fresh session and connects a go-sdk client over in-memory transports.
-func connect(t *testing.T, o serverOpts) *mcp.ClientSession {
+// newSession opens a fresh session (own state dir) whose catalog holds the petstore toolkit served by petAPI.
+// adjust may change the config before the session opens; o's state, execution, workbench and connection fields
+// are filled in.
+func newSession(t testing.TB, adjust func(*config.Config), o session.Options) *session.Session {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -58,6 +60,9 @@ func connect(t *testing.T, o serverOpts) *mcp.ClientSession {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if adjust != nil {
+		adjust(cfg)
+	}
 	db, err := store.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -65,33 +70,49 @@ func connect(t *testing.T, o serverOpts) *mcp.ClientSession {
 	t.Cleanup(func() { db.Close() })
 	static := auth.NewStatic(cfg.Auth)
 	future := session.LoadCatalogAsync(ctx, session.CatalogOptions{Config: cfg, DB: db, StateDir: dir, Auth: static})
-	sess, err := session.Open(ctx, db, future, session.Options{Name: "t", UserID: "u", Filter: o.filter, Expose: o.expose, StateDir: dir, Execution: cfg.Execution, Connections: static})
+	o.Name, o.UserID, o.StateDir = "t", "u", dir
+	o.Execution, o.Workbench, o.Connections = cfg.Execution, cfg.Workbench, static
+	sess, err := session.Open(ctx, db, future, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(ctx, Options{Session: sess, Prefix: o.prefix, NoMeta: o.noMeta, Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { sess.Close(context.Background()) })
+	return sess
+}
+
+// connectClient serves srv to a go-sdk client over in-memory transports.
+func connectClient(t testing.TB, srv *mcp.Server, copts *mcp.ClientOptions, copt *mcp.ClientSessionOptions) *mcp.ClientSession {
+	t.Helper()
+	ctx := context.Background()
 	st, ct := mcp.NewInMemoryTransports()
 	ss, err := srv.Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ss.Close() })
-	client := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, &mcp.ClientOptions{
-		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
-			progressMu.Lock()
-			progressSeen = append(progressSeen, req.Params.Message)
-			progressMu.Unlock()
-		},
-	})
-	cs, err := client.Connect(ctx, ct, nil)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, copts).Connect(ctx, ct, copt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
 	return cs
+}
+
+// connect starts a server for a fresh session and connects a go-sdk client over in-memory transports.
+func connect(t *testing.T, o serverOpts) *mcp.ClientSession {
+	t.Helper()
+	sess := newSession(t, nil, session.Options{Filter: o.filter, Expose: o.expose})
+	srv, err := New(context.Background(), Options{Session: sess, Prefix: o.prefix, NoMeta: o.noMeta, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return connectClient(t, srv, &mcp.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+			progressMu.Lock()
+			progressSeen = append(progressSeen, req.Params.Message)
+			progressMu.Unlock()
+		},
+	}, nil)
 }
 
 var (

@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/toolmux/toolmux/auth"
 	"github.com/toolmux/toolmux/config"
 	"github.com/toolmux/toolmux/session"
-	"github.com/toolmux/toolmux/store"
 )
 
 // connectWorkbench is connect with a workbench config and client options (sampling); it skips where the sandbox
@@ -21,28 +18,11 @@ import (
 func connectWorkbench(t testing.TB, wb config.Workbench, copts *mcp.ClientOptions, protocol string) *mcp.ClientSession {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	spec, _ := filepath.Abs(filepath.Join("..", "session", "testdata", "petstore.yaml"))
-	cfg, err := config.Parse([]byte(fmt.Sprintf("[[toolkits]]\nslug=\"petstore\"\ntype=\"openapi\"\nspec=%q\nbase_url=%q\n", spec, petAPI(t))), filepath.Join(dir, "c.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if wb.Sandbox != "" {
-		cfg.Workbench.Sandbox = wb.Sandbox
-	}
-	db, err := store.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	static := auth.NewStatic(cfg.Auth)
-	future := session.LoadCatalogAsync(ctx, session.CatalogOptions{Config: cfg, DB: db, StateDir: dir, Auth: static})
-	sess, err := session.Open(ctx, db, future, session.Options{Name: "t", UserID: "u", StateDir: dir,
-		Execution: cfg.Execution, Workbench: cfg.Workbench, Connections: static})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.Close(context.Background()) })
+	sess := newSession(t, func(cfg *config.Config) {
+		if wb.Sandbox != "" {
+			cfg.Workbench.Sandbox = wb.Sandbox
+		}
+	}, session.Options{})
 	if err := sess.WorkbenchAvailable(ctx); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("the workbench must work under CI: %v", err)
@@ -53,18 +33,7 @@ func connectWorkbench(t testing.TB, wb config.Workbench, copts *mcp.ClientOption
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, ct := mcp.NewInMemoryTransports()
-	ss, err := srv.Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "test-client", Version: "1"}, copts).Connect(ctx, ct, &mcp.ClientSessionOptions{ProtocolVersion: protocol})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	return cs
+	return connectClient(t, srv, copts, &mcp.ClientSessionOptions{ProtocolVersion: protocol})
 }
 
 func py(t *testing.T, cs *mcp.ClientSession, code string) map[string]any {
