@@ -29,6 +29,10 @@
 //	token_url = "https://acme.com/oauth/token"
 //	device_url = ""                    # optional
 //	scopes = ["read"]
+//	drop_parameters = ["token"]        # removed from every operation (credentials, transport knobs)
+//	[whoami]                           # optional: the tool naming the connected account, for its label
+//	tool = "ACME_GET_ME"
+//	label = ["login", "name"]          # dotted paths into its result, first non-empty wins
 //	[[tools]]                          # one per operation
 //	operation_id = "widgets/create"    # the document's operationId
 //	slug = "ACME_CREATE_WIDGET"        # UPPER_SNAKE, starting with the toolkit slug
@@ -36,6 +40,8 @@
 //	description = "What it does, its key arguments, what it returns (1-3 sentences)."
 //	important = true                   # one of the toolkit's ~10 most used tools
 //	pitfalls = ["Traps an agent should know before calling it."]
+//	read_only = true                   # optional: override the HTTP method's annotations
+//	destructive = false                # (APIs that read or delete with POST)
 //
 // # Adding a curated toolkit
 //
@@ -99,6 +105,8 @@ type Definition struct {
 	AuthSchemes []tools.AuthScheme
 	// DefaultHeaders are sent with every request to the API (Accept, API version pins).
 	DefaultHeaders map[string]string
+	// WhoAmI is the call that names a connected account; nil when the manifest declares none.
+	WhoAmI *tools.WhoAmI
 	// Hash is the hex SHA-256 of the manifest and the spec; it changes whenever Load's result can, so it keys
 	// the compiled catalog cache.
 	Hash string
@@ -152,6 +160,11 @@ func (d Definition) load(ctx context.Context) (*tools.Toolkit, []openapi.Warning
 	tk.BaseURL = d.BaseURL
 	tk.AuthSchemes = slices.Clone(d.AuthSchemes)
 	tk.DefaultHeaders = maps.Clone(d.DefaultHeaders)
+	if d.WhoAmI != nil {
+		w := *d.WhoAmI
+		w.Label = slices.Clone(w.Label)
+		tk.WhoAmI = &w
+	}
 	for _, t := range tk.Tools {
 		if t.Important && !t.HasTag(tools.TagImportant) {
 			t.Tags = append(t.Tags, tools.TagImportant)
@@ -170,6 +183,8 @@ func (e embedded) definition() Definition {
 			Description: t.Description,
 			Important:   t.Important,
 			Pitfalls:    slices.Clone(t.Pitfalls),
+			ReadOnly:    t.ReadOnly,
+			Destructive: t.Destructive,
 		}
 	}
 	return Definition{
@@ -189,6 +204,7 @@ func (e embedded) definition() Definition {
 		},
 		AuthSchemes:    m.ToolsAuthSchemes(),
 		DefaultHeaders: maps.Clone(m.Headers),
+		WhoAmI:         m.ToolsWhoAmI(),
 		Hash:           e.hash,
 	}
 }

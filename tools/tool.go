@@ -73,7 +73,20 @@ type Toolkit struct {
 	// (curated toolkits pin Accept and API version headers this way).
 	DefaultHeaders map[string]string `json:"default_headers,omitempty"`
 	Version        string            `json:"version,omitempty"`
-	Tools          []*Tool           `json:"tools"`
+	// WhoAmI names the tool that describes the connected account, used to label an account after connecting;
+	// nil when the API has no such call.
+	WhoAmI *WhoAmI `json:"whoami,omitempty"`
+	Tools  []*Tool `json:"tools"`
+}
+
+// WhoAmI is a toolkit's "who am I" call: a tool that takes no required arguments and answers with the connected
+// account's identity.
+type WhoAmI struct {
+	// Tool is the tool's slug, e.g. "GITHUB_GET_AUTHENTICATED_USER".
+	Tool string `json:"tool"`
+	// Label lists dotted paths into the tool's JSON result, tried in order; the first non-empty string is the
+	// account's label (e.g. ["login"] for GitHub, ["user", "team"] for Slack's auth.test).
+	Label []string `json:"label"`
 }
 
 // Tool is one operation an agent can call.

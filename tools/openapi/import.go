@@ -391,6 +391,15 @@ func (imp *importer) assignSlugs(toolkit string, entries []*entry) error {
 		}
 		e.tool.Important = o.Important
 		e.tool.Pitfalls = o.Pitfalls
+		if o.ReadOnly != nil {
+			e.tool.Annotations.ReadOnly = *o.ReadOnly
+			if *o.ReadOnly {
+				e.tool.Annotations.Idempotent = true
+			}
+		}
+		if o.Destructive != nil {
+			e.tool.Annotations.Destructive = *o.Destructive
+		}
 		if o.Slug == "" {
 			continue
 		}

@@ -24,6 +24,10 @@ type Override struct {
 	Description string
 	Important   bool
 	Pitfalls    []string
+	// ReadOnly and Destructive, when set, replace the annotations derived from the HTTP method (APIs that read
+	// with POST, or delete with POST).
+	ReadOnly    *bool
+	Destructive *bool
 }
 
 // DefaultMaxBytes is the largest document Import accepts unless Options.MaxBytes says otherwise.

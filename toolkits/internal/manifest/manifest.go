@@ -42,7 +42,20 @@ type Manifest struct {
 	// Headers are sent with every request to the API (Accept, API version pins).
 	Headers     map[string]string `toml:"headers"`
 	AuthSchemes []AuthScheme      `toml:"auth_schemes"`
-	Tools       []Tool            `toml:"tools"`
+	// DropParameters names parameters removed from every operation of the trimmed document (by name, inline or
+	// through $ref), e.g. Slack's per-operation "token" or Google's "$.xgafv", "alt", "prettyPrint": credentials
+	// are injected by toolmux and transport knobs only distract an agent.
+	DropParameters []string `toml:"drop_parameters"`
+	// WhoAmI is the tool that names the connected account, for the account label after connecting.
+	WhoAmI *WhoAmI `toml:"whoami"`
+	Tools  []Tool  `toml:"tools"`
+}
+
+// WhoAmI names one of the manifest's tools (by slug) that takes no required arguments and answers with the
+// connected account's identity, and the dotted paths into its JSON result to try, in order, for the label.
+type WhoAmI struct {
+	Tool  string   `toml:"tool"`
+	Label []string `toml:"label"`
 }
 
 // Source is where the trimmed spec comes from.
@@ -79,6 +92,10 @@ type Tool struct {
 	Important bool `toml:"important"`
 	// Pitfalls are short warnings an agent should read before calling the tool.
 	Pitfalls []string `toml:"pitfalls"`
+	// ReadOnly and Destructive override the annotations derived from the HTTP method, for APIs that read or
+	// delete with POST (Slack, Google's batch calls). Unset keeps the method's.
+	ReadOnly    *bool `toml:"read_only"`
+	Destructive *bool `toml:"destructive"`
 }
 
 var (
@@ -220,7 +237,28 @@ func (m *Manifest) validate() error {
 			}
 		}
 	}
+	if w := m.WhoAmI; w != nil {
+		if _, ok := slugs[w.Tool]; !ok {
+			bad("whoami.tool %q is not one of the manifest's tool slugs", w.Tool)
+		}
+		if len(w.Label) == 0 {
+			bad("whoami.label is empty; list the result fields that name the account, e.g. [\"login\"]")
+		}
+	}
+	for i, p := range m.DropParameters {
+		if strings.TrimSpace(p) == "" {
+			bad("drop_parameters[%d] is empty", i)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// ToolsWhoAmI converts the manifest's whoami entry to the catalog's type; nil when there is none.
+func (m *Manifest) ToolsWhoAmI() *tools.WhoAmI {
+	if m.WhoAmI == nil {
+		return nil
+	}
+	return &tools.WhoAmI{Tool: m.WhoAmI.Tool, Label: slices.Clone(m.WhoAmI.Label)}
 }
 
 // Operation returns the tool entry for an operationId.

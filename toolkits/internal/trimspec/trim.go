@@ -94,10 +94,20 @@ func trim(doc map[string]any, m *manifest.Manifest) (map[string]any, error) {
 			if outItem == nil {
 				outItem = map[string]any{}
 				if params, ok := item["parameters"]; ok {
-					outItem["parameters"] = clean(params)
+					if kept := keepParameters(params, doc, m.DropParameters); len(kept) > 0 {
+						outItem["parameters"] = clean(kept)
+					}
 				}
 			}
-			outItem[method] = trimOperation(op, t)
+			trimmed := trimOperation(op, t)
+			if params, ok := op["parameters"]; ok {
+				if kept := keepParameters(params, doc, m.DropParameters); len(kept) > 0 {
+					trimmed["parameters"] = clean(kept)
+				} else {
+					delete(trimmed, "parameters")
+				}
+			}
+			outItem[method] = trimmed
 			for _, tag := range asSlice(op["tags"]) {
 				if s, ok := tag.(string); ok {
 					tags[s] = true
@@ -264,6 +274,31 @@ func clean(v any) any {
 	default:
 		return v
 	}
+}
+
+// keepParameters returns the parameter list without the parameters named in drop, looking through local
+// #/components/parameters references for the name.
+func keepParameters(params any, doc map[string]any, drop []string) []any {
+	list := asSlice(params)
+	if len(drop) == 0 {
+		return list
+	}
+	components, _ := doc["components"].(map[string]any)
+	section, _ := components["parameters"].(map[string]any)
+	var kept []any
+	for _, p := range list {
+		pm, _ := p.(map[string]any)
+		if ref, ok := pm["$ref"].(string); ok {
+			if kind, name, ok := splitRef(ref); ok && kind == "parameters" {
+				pm, _ = section[name].(map[string]any)
+			}
+		}
+		if name, _ := pm["name"].(string); name != "" && slices.Contains(drop, name) {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept
 }
 
 func dropped(key string) bool {

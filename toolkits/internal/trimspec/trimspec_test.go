@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -298,5 +299,32 @@ func TestCommittedSpecsFresh(t *testing.T) {
 					name, manifest.SpecFileName, len(committed), len(fresh))
 			}
 		})
+	}
+}
+
+func TestKeepParametersDropsByNameThroughRefs(t *testing.T) {
+	doc := map[string]any{"components": map[string]any{"parameters": map[string]any{
+		"alt":   map[string]any{"name": "alt", "in": "query"},
+		"limit": map[string]any{"name": "limit", "in": "query"},
+	}}}
+	params := []any{
+		map[string]any{"name": "token", "in": "header"},
+		map[string]any{"$ref": "#/components/parameters/alt"},
+		map[string]any{"$ref": "#/components/parameters/limit"},
+		map[string]any{"name": "channel", "in": "query"},
+	}
+	kept := keepParameters(params, doc, []string{"token", "alt"})
+	var names []string
+	for _, p := range kept {
+		pm := p.(map[string]any)
+		if ref, ok := pm["$ref"].(string); ok {
+			names = append(names, ref)
+		} else {
+			names = append(names, pm["name"].(string))
+		}
+	}
+	want := []string{"#/components/parameters/limit", "channel"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("kept %v, want %v", names, want)
 	}
 }
