@@ -36,6 +36,7 @@ type Config struct {
 	StateDir string `toml:"state_dir"`
 
 	Serve     Serve           `toml:"serve"`
+	HTTP      HTTP            `toml:"http"`
 	Filter    Filter          `toml:"filter"`
 	Execution Execution       `toml:"execution"`
 	Workbench Workbench       `toml:"workbench"`
@@ -44,6 +45,8 @@ type Config struct {
 	Auth      map[string]Auth `toml:"auth"`
 	// Secrets chooses where connected accounts' secrets are kept.
 	Secrets Secrets `toml:"secrets"`
+	// Connect configures the local connect server (the pages of connect links).
+	Connect Connect `toml:"connect"`
 	// ConnectedAccounts picks the account (alias or ca_ id) a toolkit's calls use; empty: the most recently
 	// connected ACTIVE one.
 	ConnectedAccounts map[string]string `toml:"connected_accounts"`
@@ -58,6 +61,26 @@ type Serve struct {
 	Expose []string `toml:"expose"`
 	// NoMeta serves only the filtered toolkit tools, without meta tools (direct access).
 	NoMeta bool `toml:"no_meta"`
+	// HideUnconnected lists directly (expose, no_meta) only the tools of toolkits that have credentials; the others
+	// appear, with notifications/tools/list_changed, once their account is connected.
+	HideUnconnected bool `toml:"hide_unconnected"`
+}
+
+// HTTP configures `serve --http` (streamable HTTP); a zero value means the default named in config.example.toml.
+type HTTP struct {
+	// SessionTimeoutMinutes closes an MCP session idle this long (its workbench processes stop).
+	SessionTimeoutMinutes int `toml:"session_timeout_minutes"`
+	// MaxBodyBytes caps a request body; larger ones are refused with 413.
+	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// RateLimit is each user's sustained requests per second, RateBurst how many may come at once; over it: 429.
+	RateLimit float64 `toml:"rate_limit"`
+	RateBurst int     `toml:"rate_burst"`
+	// AllowedOrigins are browser origins (scheme://host[:port]) allowed besides loopback ones.
+	AllowedOrigins []string `toml:"allowed_origins"`
+	// AllowedHosts are Host header values (host or host:port) allowed besides loopback names.
+	AllowedHosts []string `toml:"allowed_hosts"`
+	// ShutdownGraceSeconds is how long shutdown waits for in-flight calls.
+	ShutdownGraceSeconds int `toml:"shutdown_grace_seconds"`
 }
 
 // Filter decides which tools a session may see and run (Composio semantics).
@@ -122,7 +145,7 @@ type Builtin struct {
 // Toolkit declares a toolkit imported from an OpenAPI document or served by an upstream MCP server.
 type Toolkit struct {
 	Slug string `toml:"slug"`
-	// Type is "openapi" or "mcp" (a stdio MCP server).
+	// Type is "openapi" or "mcp" (an MCP server over stdio or streamable HTTP).
 	Type string `toml:"type"`
 	// Spec is the document's path; a relative path is relative to the config file's directory.
 	Spec string `toml:"spec"`
@@ -136,6 +159,32 @@ type Toolkit struct {
 	Args    []string          `toml:"args"`
 	Env     map[string]string `toml:"env"`
 	Cwd     string            `toml:"cwd"`
+	// URL is the streamable HTTP endpoint of a remote type "mcp" upstream (instead of Command); Headers are sent
+	// with every request. Env and Headers values may be references, "env:NAME", resolved when the upstream starts.
+	URL     string            `toml:"url"`
+	Headers map[string]string `toml:"headers"`
+}
+
+// validateMCP checks the keys of a type "mcp" toolkit: a command (stdio) or a url (streamable HTTP), not both.
+func (t Toolkit) validateMCP(where string) error {
+	switch {
+	case t.Command == "" && t.URL == "":
+		return fmt.Errorf("%s.command is missing: give the command that starts the MCP server over stdio, or url for a streamable HTTP MCP endpoint", where)
+	case t.Command != "" && t.URL != "":
+		return fmt.Errorf("%s: command and url are both set; keep one (command for stdio, url for streamable HTTP)", where)
+	case t.URL != "" && (len(t.Args) > 0 || len(t.Env) > 0 || t.Cwd != ""):
+		return fmt.Errorf("%s: args, env and cwd belong to a command upstream; remove them from this url upstream", where)
+	case t.Command != "" && len(t.Headers) > 0:
+		return fmt.Errorf("%s: headers belong to a url upstream; remove them or use url", where)
+	case t.URL != "" && !strings.HasPrefix(t.URL, "https://") && !strings.HasPrefix(t.URL, "http://"):
+		return fmt.Errorf("%s.url = %q: use an absolute http(s) URL", where, t.URL)
+	}
+	for k := range t.Headers {
+		if k == "" || strings.ContainsAny(k, ": \t\r\n") {
+			return fmt.Errorf("%s.headers: %q is not a header name", where, k)
+		}
+	}
+	return nil
 }
 
 // Auth gives a toolkit static credentials. Secret values are references, never plain text: env:NAME.
@@ -164,6 +213,13 @@ type Auth struct {
 type Secrets struct {
 	// Store is "auto" (the OS keychain, else an announced 0600 file), "keyring" (never a file) or "file".
 	Store string `toml:"store"`
+}
+
+// Connect configures the local connect server.
+type Connect struct {
+	// Port on 127.0.0.1; 0 picks a free port per process. A fixed port lets another toolmux process on the same
+	// state serve a link after the process that made it ended, and gives OAuth apps a fixed redirect URI.
+	Port int `toml:"port"`
 }
 
 // File returns the path the config was loaded from, or "" for the embedded default.
@@ -301,12 +357,12 @@ func (c *Config) Validate() error {
 			if t.Spec == "" {
 				return fmt.Errorf("%s.spec is missing: give the path of the OpenAPI or Swagger document", where)
 			}
-			if t.Command != "" || len(t.Args) > 0 || len(t.Env) > 0 || t.Cwd != "" {
-				return fmt.Errorf("%s: command, args, env and cwd belong to type \"mcp\" toolkits; remove them or set type = \"mcp\"", where)
+			if t.Command != "" || len(t.Args) > 0 || len(t.Env) > 0 || t.Cwd != "" || t.URL != "" || len(t.Headers) > 0 {
+				return fmt.Errorf("%s: command, args, env, cwd, url and headers belong to type \"mcp\" toolkits; remove them or set type = \"mcp\"", where)
 			}
 		case "mcp":
-			if t.Command == "" {
-				return fmt.Errorf("%s.command is missing: give the command that starts the MCP server over stdio", where)
+			if err := t.validateMCP(where); err != nil {
+				return err
 			}
 			if t.Spec != "" || t.BaseURL != "" {
 				return fmt.Errorf("%s: spec and base_url belong to type \"openapi\" toolkits; remove them from this mcp toolkit", where)
@@ -327,6 +383,9 @@ func (c *Config) Validate() error {
 	}
 	if s := c.Secrets.Store; s != "" && s != "auto" && s != "keyring" && s != "file" {
 		return fmt.Errorf("secrets.store = %q: use \"auto\", \"keyring\" or \"file\"", s)
+	}
+	if p := c.Connect.Port; p < 0 || p > 65535 {
+		return fmt.Errorf("connect.port = %d: use 0 (any free port) or a port number up to 65535", p)
 	}
 	for _, slug := range c.Builtin.Disable {
 		if !ValidSlug(slug) {

@@ -13,8 +13,8 @@ func TestExampleLoadsAndDocumentsEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.toml must load: %v", err)
 	}
-	if len(c.Toolkits) != 2 || c.Toolkits[0].Slug != "petstore" || c.Toolkits[1].Type != "mcp" || c.Toolkits[1].Env["MEMORY_FILE_PATH"] == "" {
-		t.Errorf("example toolkits = %+v, want the petstore and the mcp memory entries", c.Toolkits)
+	if len(c.Toolkits) != 3 || c.Toolkits[0].Slug != "petstore" || c.Toolkits[1].Type != "mcp" || c.Toolkits[1].Env["MEMORY_FILE_PATH"] == "" || c.Toolkits[2].URL == "" {
+		t.Errorf("example toolkits = %+v, want the petstore, the mcp memory and the mcp remote entries", c.Toolkits)
 	}
 	if got := c.SpecPath(c.Toolkits[0]); got != filepath.Join("..", "specs", "petstore.yaml") {
 		t.Errorf("SpecPath = %q, want it relative to the config file", got)

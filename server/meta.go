@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolmux/toolmux/session"
+	"github.com/toolmux/toolmux/tools/mcpproxy"
 )
 
 // sessionRef is accepted on every meta tool: a stdio process serves exactly one session, so it only confirms it.
@@ -141,13 +142,13 @@ func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
 		for i, c := range in.Tools {
 			calls[i] = session.ExecCall{ToolSlug: c.ToolSlug, Arguments: c.Arguments}
 		}
+		// Upstream MCP servers' progress, logs and requests during the calls reach this client; progress values
+		// of both sources go through down, which keeps them increasing.
+		down := &mcpproxy.Downstream{Session: req.Session, ProgressToken: req.Params.GetProgressToken()}
+		ctx = mcpproxy.WithDownstream(ctx, down)
 		var progress session.Progress
-		if token := req.Params.GetProgressToken(); token != nil {
-			progress = func(done, total int, msg string) {
-				_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{
-					ProgressToken: token, Progress: float64(done), Total: float64(total), Message: msg,
-				})
-			}
+		if down.ProgressToken != nil {
+			progress = func(done, total int, msg string) { down.Progress(ctx, float64(done), float64(total), msg) }
 		}
 		res, err := s.Execute(ctx, session.ExecRequest{Calls: calls, SyncToWorkbench: in.SyncResponseToWorkbench, Memory: in.Memory}, progress)
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/toolkits"
 	"github.com/toolmux/toolmux/tools"
+	"github.com/toolmux/toolmux/tools/graphql"
 	"github.com/toolmux/toolmux/tools/mcpproxy"
 	"github.com/toolmux/toolmux/tools/openapi"
 )
@@ -168,6 +169,14 @@ func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
 		if src.baseURL != "" {
 			base = src.baseURL
 		}
+		if tk.Source == tools.SourceGraphQL {
+			c.executors[tk.Slug] = &graphql.Executor{
+				Endpoint: base, Toolkit: tk.Slug, Name: tk.Name, Client: opts.Client, Auth: opts.Auth,
+				MaxResponseBytes: opts.Config.Execution.MaxResponseBytes, UserAgent: "toolmux/" + Version,
+				DefaultHeaders: tk.DefaultHeaders,
+			}
+			continue
+		}
 		c.executors[tk.Slug] = &openapi.HTTPExecutor{
 			BaseURL:          base,
 			Toolkit:          tk.Slug,
@@ -258,12 +267,8 @@ func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) 
 			if err := claim(t.Slug, "config", t.Replace); err != nil {
 				return nil, err
 			}
-			// The upstream starts here, at catalog load, to list its tools; a cached tool list that lets search work
-			// without starting it is not built yet.
-			client := mcpproxy.New(mcpproxy.Config{
-				Toolkit: t.Slug, Command: t.Command, Args: t.Args, Env: upstreamEnv(t.Env), Dir: cfg.CwdPath(t),
-				Logger: opts.Logger,
-			})
+			// With a cached tool list the upstream starts at its first call; without one it starts here to list.
+			client := newUpstream(ctx, opts, t)
 			bySlug[t.Slug] = len(sources)
 			sources = append(sources, source{slug: t.Slug, origin: "config", mcp: client, load: client.List})
 			continue

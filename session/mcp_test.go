@@ -4,17 +4,150 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/toolmux/toolmux/auth"
+	"github.com/toolmux/toolmux/config"
+	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/tools"
+	"github.com/toolmux/toolmux/tools/mcpproxy"
 )
+
+// nodeServer returns node and the path of an MCP server binary from test-tools, skipping (or failing under CI) when
+// either is missing.
+func nodeServer(t *testing.T, name string) (node, bin string) {
+	t.Helper()
+	bin, err := filepath.Abs(filepath.Join("..", "test-tools", "node_modules", ".bin", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	node, lookErr := exec.LookPath("node")
+	if _, statErr := os.Stat(bin); statErr != nil || lookErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("node or %s is missing and CI is set: run npm ci in test-tools", bin)
+		}
+		t.Skipf("node or %s is missing (run npm ci in test-tools); skipping", bin)
+	}
+	return node, bin
+}
+
+// childProcs lists the processes whose parent is this test process (zombies included) and whose command name is
+// one an upstream of these tests runs as (other tests of the package may have children of their own).
+func childProcs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	var out []string
+	for _, e := range entries {
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		s := string(stat)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		comm := s[strings.IndexByte(s, '(')+1 : strings.LastIndexByte(s, ')')]
+		if len(f) >= 2 && f[1] == strconv.Itoa(os.Getpid()) && slices.Contains([]string{"node", "sh", "sleep", "mcp-server-ever"}, comm) {
+			out = append(out, e.Name()+" "+s[:strings.LastIndexByte(s, ')')+1])
+		}
+	}
+	return out
+}
+
+// TestMCPUpstreamCachedToolList: the first catalog load starts the upstream to list its tools and caches them; the
+// next load starts nothing, search finds the tools from the cache, and the first call starts the upstream once.
+func TestMCPUpstreamCachedToolList(t *testing.T) {
+	node, bin := nodeServer(t, "mcp-server-everything")
+	f := newFixture(t, fmt.Sprintf(`
+[[toolkits]]
+slug = "everything"
+type = "mcp"
+command = %q
+args = [%q, "stdio"]
+`, node, bin))
+	f.cfg.Execution.TimeoutSeconds = 60 // the first call includes the lazy start
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	upstream := func(c *Catalog) *mcpproxy.Client {
+		if len(c.upstreams) != 1 {
+			t.Fatalf("catalog has %d upstreams, want 1", len(c.upstreams))
+		}
+		return c.upstreams[0]
+	}
+
+	first := f.catalog(t)
+	if n := upstream(first).Starts(); n != 1 {
+		t.Fatalf("first load started the upstream %d times, want 1 (to list its tools)", n)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if kids := childProcs(t); len(kids) > 0 {
+		t.Fatalf("processes %v remain after Close", kids)
+	}
+
+	second := f.catalog(t)
+	t.Cleanup(func() { _ = second.Close() })
+	u := upstream(second)
+	if n, kids := u.Starts(), childProcs(t); n != 0 || len(kids) > 0 {
+		t.Fatalf("second load started the upstream (%d starts, child processes %v); want the cached tool list", n, kids)
+	}
+	if st := u.Status(); st.State != mcpproxy.StateIdle || st.Tools < 10 {
+		t.Fatalf("status after a cached load = %+v", st)
+	}
+	s, err := Open(ctx, f.db, ReadyCatalog(second), Options{Name: "cached", UserID: "alice", StateDir: f.stateDir, Execution: f.cfg.Execution})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.WithoutCancel(ctx))
+	found, err := s.Search(ctx, SearchRequest{Queries: []SearchQuery{{UseCase: "echo back a message"}}, Toolkits: []string{"everything"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := found.Results[0].PrimaryToolSlugs; !slices.Contains(got, "EVERYTHING_ECHO") {
+		t.Fatalf("search from the cached list found %v", got)
+	}
+	if n := u.Starts(); n != 0 {
+		t.Fatalf("search started the upstream %d times", n)
+	}
+	out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: "EVERYTHING_ECHO", Arguments: map[string]any{"message": "lazy"}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := out.Results[0]; !r.Response.Successful || !strings.Contains(fmt.Sprint(r.Response.Data), "lazy") {
+		t.Fatalf("first call = %+v (%s)", r.Response, deref(r.Response.Error))
+	}
+	if n := u.Starts(); n != 1 {
+		t.Fatalf("first call started the upstream %d times, want 1", n)
+	}
+	statuses, err := UpstreamStatuses(ctx, f.cfg, f.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(statuses) != 1 || statuses[0].Cached < 10 || statuses[0].Recorded.State != "running" {
+		t.Fatalf("upstream statuses = %+v", statuses)
+	}
+
+	// A changed declaration is a different cache entry: the next load lists again.
+	f.cfg.Toolkits[1].Env = map[string]string{"CHANGED": "1"}
+	third := f.catalog(t)
+	defer third.Close()
+	if n := upstream(third).Starts(); n != 1 {
+		t.Fatalf("load after the declaration changed started the upstream %d times, want 1", n)
+	}
+}
 
 // TestMCPUpstreamToolkit declares the real @modelcontextprotocol/server-everything as an mcp toolkit and searches
 // and executes its tools through a session next to the OpenAPI petstore.
@@ -94,23 +227,156 @@ env = { TOOLMUX_TEST_UPSTREAM = "set-by-config" }
 	}
 }
 
-// TestMCPUpstreamBrokenIsAProblem: an upstream that cannot start is reported in Problems; the other toolkits load.
+// TestMCPUpstreamBrokenIsAProblem: an upstream that cannot start, exits at once or prints junk is reported in
+// Problems; the other toolkits load, and no process of it remains.
 func TestMCPUpstreamBrokenIsAProblem(t *testing.T) {
-	f := newFixture(t, fmt.Sprintf(`
+	for _, tc := range []struct {
+		name, command string
+		args          []string
+	}{
+		{"missing command", filepath.Join(t.TempDir(), "no-such-server"), nil},
+		{"exits at once", "/bin/sh", []string{"-c", "exit 3"}},
+		{"prints junk", "/bin/sh", []string{"-c", "echo 'this is not json-rpc'; exec sleep 30"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args, _ := json.Marshal(tc.args)
+			if tc.args == nil {
+				args = []byte("[]")
+			}
+			f := newFixture(t, fmt.Sprintf(`
 [[toolkits]]
 slug = "broken"
 type = "mcp"
 command = %q
-`, filepath.Join(t.TempDir(), "no-such-server")))
-	cat, err := LoadCatalog(context.Background(), CatalogOptions{Config: f.cfg, DB: f.db, StateDir: f.stateDir})
+args = %s
+`, tc.command, args))
+			cat, err := LoadCatalog(context.Background(), CatalogOptions{Config: f.cfg, DB: f.db, StateDir: f.stateDir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cat.Close()
+			if len(cat.Problems) != 1 || !strings.Contains(cat.Problems[0], `toolkit "broken"`) || !strings.Contains(cat.Problems[0], "start upstream") {
+				t.Fatalf("problems = %v, want the broken upstream", cat.Problems)
+			}
+			if cat.Toolkit("petstore") == nil || cat.Executor("broken") != nil {
+				t.Fatal("the broken upstream took the catalog down or kept an executor")
+			}
+			if kids := childProcs(t); len(kids) > 0 {
+				t.Fatalf("processes %v remain", kids)
+			}
+			statuses, err := UpstreamStatuses(context.Background(), f.cfg, f.db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(statuses) != 1 || statuses[0].Recorded.State != "failed" || !strings.Contains(statuses[0].Recorded.LastError, "start upstream broken") {
+				t.Fatalf("recorded status = %+v, want the failure for doctor", statuses)
+			}
+		})
+	}
+}
+
+// BenchmarkMCPUpstreamEcho compares server-everything's echo through a session's Execute (validation, execution
+// log, result handling) with the same call on the upstream client alone.
+func BenchmarkMCPUpstreamEcho(b *testing.B) {
+	bin, err := filepath.Abs(filepath.Join("..", "test-tools", "node_modules", ".bin", "mcp-server-everything"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	node, lookErr := exec.LookPath("node")
+	if _, statErr := os.Stat(bin); statErr != nil || lookErr != nil {
+		b.Skip("node or server-everything missing (run npm ci in test-tools)")
+	}
+	dir := b.TempDir()
+	cfg, err := config.Parse([]byte(fmt.Sprintf("[builtin]\ndisable = [\"github\"]\n\n[[toolkits]]\nslug = \"everything\"\ntype = \"mcp\"\ncommand = %q\nargs = [%q, \"stdio\"]\n", node, bin)), filepath.Join(dir, "config.toml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	cat, err := LoadCatalog(ctx, CatalogOptions{Config: cfg, DB: db, StateDir: dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cat.Close()
+	s, err := Open(ctx, db, ReadyCatalog(cat), Options{Name: "bench", UserID: "alice", StateDir: dir, Execution: cfg.Execution})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close(ctx)
+	args := map[string]any{"message": "x"}
+	b.Run("session", func(b *testing.B) {
+		for b.Loop() {
+			out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: "EVERYTHING_ECHO", Arguments: args}}}, nil)
+			if err != nil || out.ErrorCount != 0 {
+				b.Fatal(err, out)
+			}
+		}
+	})
+	b.Run("upstream", func(b *testing.B) {
+		tool := cat.Tool("EVERYTHING_ECHO")
+		for b.Loop() {
+			if _, err := cat.Upstream("everything").Execute(ctx, tools.Call{Tool: tool, Arguments: args}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestMCPUpstreamHTTP declares a streamable HTTP upstream (a real go-sdk server) whose header references a variable,
+// and executes its tool through a session.
+func TestMCPUpstreamHTTP(t *testing.T) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "remote", Version: "2.0.0"}, nil)
+	type in struct {
+		A, B int
+	}
+	mcp.AddTool(srv, &mcp.Tool{Name: "add", Description: "Add two numbers"}, func(ctx context.Context, req *mcp.CallToolRequest, in in) (*mcp.CallToolResult, map[string]int, error) {
+		return nil, map[string]int{"sum": in.A + in.B}, nil
+	})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "k-123" {
+			http.Error(w, "no key", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	f := newFixture(t, fmt.Sprintf(`
+[[toolkits]]
+slug = "remote"
+type = "mcp"
+url = %q
+headers = { X-Api-Key = "env:TOOLMUX_TEST_REMOTE_KEY" }
+`, ts.URL))
+	ctx := context.Background()
+
+	// Without the variable the toolkit is a problem naming it; the rest loads.
+	cat, err := LoadCatalog(ctx, CatalogOptions{Config: f.cfg, DB: f.db, StateDir: f.stateDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cat.Close()
-	if len(cat.Problems) != 1 || !strings.Contains(cat.Problems[0], `toolkit "broken"`) || !strings.Contains(cat.Problems[0], "start upstream") {
-		t.Fatalf("problems = %v, want the broken upstream", cat.Problems)
+	if len(cat.Problems) != 1 || !strings.Contains(cat.Problems[0], "TOOLMUX_TEST_REMOTE_KEY") || cat.Toolkit("petstore") == nil {
+		t.Fatalf("problems = %v, want one naming the variable", cat.Problems)
 	}
-	if cat.Toolkit("petstore") == nil || cat.Executor("broken") != nil {
-		t.Fatal("the broken upstream took the catalog down or kept an executor")
+	cat.Close()
+
+	t.Setenv("TOOLMUX_TEST_REMOTE_KEY", "k-123")
+	cat = f.catalog(t)
+	defer cat.Close()
+	s, err := Open(ctx, f.db, ReadyCatalog(cat), Options{Name: "http", UserID: "alice", StateDir: f.stateDir, Execution: f.cfg.Execution})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: "REMOTE_ADD", Arguments: map[string]any{"A": 2, "B": 3}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := out.Results[0]; !r.Response.Successful || fmt.Sprint(r.Response.Data) != "map[sum:5]" {
+		t.Fatalf("REMOTE_ADD = %+v (%s)", r.Response.Data, deref(r.Response.Error))
 	}
 }

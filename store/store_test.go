@@ -107,7 +107,7 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 	if got, want := pragmaInt(t, db, "user_version"), SchemaVersion(); got != want || want < 1 {
 		t.Errorf("user_version = %d, want SchemaVersion() = %d (at least 1)", got, want)
 	}
-	wantTables := []string{"auth_configs", "catalog_cache", "connect_requests", "connected_accounts", "executions", "imported_toolkits", "memory", "sessions"}
+	wantTables := []string{"auth_configs", "catalog_cache", "connect_requests", "connected_accounts", "executions", "imported_toolkits", "memory", "sessions", "upstream_status", "upstream_tools", "users"}
 	if diff := cmp.Diff(wantTables, tableNames(t, db)); diff != "" {
 		t.Errorf("tables (-want +got):\n%s", diff)
 	}

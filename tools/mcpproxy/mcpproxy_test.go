@@ -3,6 +3,7 @@ package mcpproxy
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,13 +13,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolmux/toolmux/tools"
 )
 
 // everything returns a client for the real @modelcontextprotocol/server-everything from test-tools, skipping (or
 // failing under CI) when node or the package is missing.
-func everything(t *testing.T) *Client {
+func everything(t testing.TB) *Client {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	bin := filepath.Join(filepath.Dir(file), "..", "..", "test-tools", "node_modules", ".bin", "mcp-server-everything")
@@ -40,7 +44,7 @@ func everything(t *testing.T) *Client {
 	return c
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
@@ -61,7 +65,7 @@ func TestUpperSnake(t *testing.T) {
 	}
 }
 
-func findTool(t *testing.T, tk *tools.Toolkit, slug string) *tools.Tool {
+func findTool(t testing.TB, tk *tools.Toolkit, slug string) *tools.Tool {
 	t.Helper()
 	for _, tool := range tk.Tools {
 		if tool.Slug == slug {
@@ -113,6 +117,10 @@ func TestExecute(t *testing.T) {
 		{"EVERYTHING_ECHO", map[string]any{"message": "hello upstream"}, []string{`"type":"text"`, "hello upstream"}},
 		{"EVERYTHING_GET_STRUCTURED_CONTENT", map[string]any{"location": "Chicago"}, []string{`"temperature":36`, "drizzle"}},
 		{"EVERYTHING_GET_TINY_IMAGE", nil, []string{`"type":"image"`, `"mimeType":"image/png"`}},
+		{"EVERYTHING_GET_ANNOTATED_MESSAGE", map[string]any{"messageType": "error", "includeImage": true},
+			[]string{`"text":"Error: Operation failed"`, `"annotations":{"audience":["user","assistant"],"priority":1}`, `"type":"image"`}},
+		{"EVERYTHING_GET_RESOURCE_REFERENCE", map[string]any{"resourceType": "Text", "resourceId": 2},
+			[]string{`"type":"resource"`, `"uri":"demo://resource/dynamic/text/2"`, `"text":"Resource 2: This is a plaintext resource`}},
 	} {
 		t.Run(tc.slug, func(t *testing.T) {
 			res, err := c.Execute(ctx, tools.Call{Tool: findTool(t, tk, tc.slug), Arguments: tc.args})
@@ -160,9 +168,19 @@ func TestCrashMidCallThenRestart(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("call hung after the upstream was killed")
 	}
-	res, err := c.Execute(ctx, tools.Call{Tool: findTool(t, tk, "EVERYTHING_ECHO"), Arguments: map[string]any{"message": "again"}})
+	// The next call comes during the backoff: a clear error saying when the upstream is restarted, no start.
+	echo := tools.Call{Tool: findTool(t, tk, "EVERYTHING_ECHO"), Arguments: map[string]any{"message": "again"}}
+	starts := c.Starts()
+	if _, err := c.Execute(ctx, echo); err == nil || !strings.Contains(err.Error(), "restarted on a call after") {
+		t.Fatalf("call during the backoff: err = %v, want one naming the restart time", err)
+	}
+	if st := c.Status(); st.State != StateFailed || st.LastError == nil || c.Starts() != starts {
+		t.Fatalf("status during the backoff = %+v (starts %d, was %d)", st, c.Starts(), starts)
+	}
+	sleepCtx(ctx, time.Until(c.Status().RetryAt))
+	res, err := c.Execute(ctx, echo)
 	if err != nil {
-		t.Fatalf("call after restart: %v", err)
+		t.Fatalf("call after the backoff: %v", err)
 	}
 	if !strings.Contains(mustJSON(t, res.Data), "again") {
 		t.Fatalf("result %v", res.Data)
@@ -232,7 +250,7 @@ func procs(t *testing.T, match func(fields []string) bool) []int {
 	return out
 }
 
-func mustJSON(t *testing.T, v any) string {
+func mustJSON(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -272,5 +290,88 @@ func TestStartFailures(t *testing.T) {
 				t.Fatalf("a failed start left child processes %v (zombies included)", kids)
 			}
 		})
+	}
+}
+
+// BenchmarkEcho compares server-everything's echo called through the proxy with the same call made directly with
+// the go-sdk client on the proxy's own session: the difference is the proxy's cost per call.
+func BenchmarkEcho(b *testing.B) {
+	c := everything(b)
+	ctx := ctxT(b)
+	tk, err := c.List(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	echo := findTool(b, tk, "EVERYTHING_ECHO")
+	b.Run("proxy", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.Execute(ctx, tools.Call{Tool: echo, Arguments: map[string]any{"message": "x"}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("direct", func(b *testing.B) {
+		sess, _, _, err := c.session(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := sess.CallTool(ctx, &mcp.CallToolParams{Name: "echo", Arguments: map[string]any{"message": "x"}}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// TestSlowCallBoundedByContext: a call whose context ends (the per-call timeout, or the client cancelling) returns
+// the context's error instead of waiting for the upstream, the cancellation is sent on, and the upstream stays up.
+func TestSlowCallBoundedByContext(t *testing.T) {
+	c := everything(t)
+	ctx := ctxT(t)
+	tk, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err = c.Execute(short, tools.Call{Tool: findTool(t, tk, "EVERYTHING_TRIGGER_LONG_RUNNING_OPERATION"), Arguments: map[string]any{"duration": 30, "steps": 2}})
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "upstream everything") {
+		t.Fatalf("err = %v, want the deadline naming the upstream", err)
+	}
+	res, err := c.Execute(ctx, tools.Call{Tool: findTool(t, tk, "EVERYTHING_ECHO"), Arguments: map[string]any{"message": "still up"}})
+	if err != nil || !strings.Contains(mustJSON(t, res.Data), "still up") {
+		t.Fatalf("call after the timeout: %v, %v", res.Data, err)
+	}
+	if n := c.Starts(); n != 1 {
+		t.Fatalf("the upstream was started %d times; a timed-out call must not restart it", n)
+	}
+}
+
+// FuzzUpperSnake: any upstream tool name (untrusted) becomes a slug part of upper-case letters, digits and single
+// inner underscores.
+func FuzzUpperSnake(f *testing.F) {
+	for _, s := range []string{"echo", "get-tiny-image", "getTinyImage", "a__b", "ÄrgerÜber", "", "--", "x1Y2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		got := UpperSnake(name)
+		if strings.HasPrefix(got, "_") || strings.HasSuffix(got, "_") || strings.Contains(got, "__") {
+			t.Fatalf("UpperSnake(%q) = %q: stray underscore", name, got)
+		}
+		for _, r := range got {
+			if r != '_' && !unicode.IsDigit(r) && !(unicode.IsLetter(r) && unicode.ToUpper(r) == r) {
+				t.Fatalf("UpperSnake(%q) = %q has %q", name, got, r)
+			}
+		}
+	})
+}
+
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }
