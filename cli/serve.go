@@ -23,6 +23,9 @@ type serveOptions struct {
 	tags      []string
 	expose    []string
 	noMeta    bool
+	// HTTP mode (see users.go).
+	http, tlsCert, tlsKey string
+	allowRemote, noAuth   bool
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -49,6 +52,7 @@ Flags replace the config's lists of the same kind.`,
 	f.StringSliceVar(&o.expose, "expose", nil, "toolkit tool slugs to list directly next to the meta tools")
 	f.BoolVar(&o.noMeta, "no-meta", false, "direct access: serve only the filtered toolkit tools, no meta tools")
 	cmd.MarkFlagsMutuallyExclusive("session", "ephemeral")
+	addHTTPFlags(cmd, &o)
 	return cmd
 }
 
@@ -91,6 +95,9 @@ func Filter(c config.Filter) tools.Filter {
 }
 
 func runServe(ctx context.Context, g *globals, o serveOptions) error {
+	if err := checkHTTPFlags(o); err != nil {
+		return err
+	}
 	e, err := g.open(ctx)
 	if err != nil {
 		return err
@@ -121,6 +128,9 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	}
 	noMeta := o.noMeta || e.cfg.Serve.NoMeta
 	defer stopAuth(e)
+	if o.http != "" {
+		return runServeHTTP(ctx, e, o, filter, expose, noMeta)
+	}
 	// The catalog loads once the handshake is done, so the first tools/list answers at once; exposed tools and
 	// --no-meta need it for tools/list itself, so then it starts now. Housekeeping waits for the handshake too.
 	future := session.LazyCatalog(ctx, e.catalogOptions())
@@ -141,6 +151,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	sess, err := session.Open(ctx, e.db, future, session.Options{
 		Name: name, Ephemeral: o.ephemeral, UserID: e.user, Filter: filter, Expose: expose,
 		StateDir: e.stateDir, Execution: e.cfg.Execution, Workbench: e.cfg.Workbench, Connections: e.auth, Logger: e.log,
+		HideUnconnected: e.cfg.Serve.HideUnconnected,
 	})
 	if err != nil {
 		return err

@@ -46,20 +46,23 @@ func New(ctx context.Context, opts Options) (*mcp.Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	watch := newConnWatch(opts.Session, opts.NoMeta, log)
 	srv := mcp.NewServer(&mcp.Implementation{Name: "toolmux", Title: "toolmux", Version: opts.Version}, &mcp.ServerOptions{
 		Instructions: instructions(opts.Prefix, opts.NoMeta),
 		HasTools:     true,
-		InitializedHandler: func(context.Context, *mcp.InitializedRequest) {
+		InitializedHandler: func(_ context.Context, req *mcp.InitializedRequest) {
+			watch.attach(req.Session)
 			if opts.OnInitialized != nil {
 				opts.OnInitialized()
 			}
 		},
 	})
-	srv.AddReceivingMiddleware(timing(log), envelopeErrors(opts.Session))
+	watch.srv = srv
+	srv.AddReceivingMiddleware(timing(log), envelopeErrors(opts.Session), withUser(opts.Session))
 	if !opts.NoMeta {
 		addMetaTools(srv, opts.Session, opts.Prefix)
 		addWorkbenchTools(srv, opts.Session, opts.Prefix)
-		addConnectionTools(srv, opts.Session, opts.Prefix)
+		addConnectionTools(srv, opts.Session, opts.Prefix, watch)
 	}
 	exposed, err := opts.Session.ExposedTools(ctx, opts.NoMeta)
 	if err != nil {
@@ -71,6 +74,7 @@ func New(ctx context.Context, opts Options) (*mcp.Server, error) {
 	for _, t := range exposed {
 		addToolkitTool(srv, opts.Session, t)
 	}
+	watch.start(exposed)
 	return srv, nil
 }
 

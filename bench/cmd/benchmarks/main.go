@@ -111,6 +111,12 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 		return fmt.Errorf("multi-execute: %w", err)
 	}
 	report.add(multi)
+	report.add(b.upstreamSection(ctx))
+	httpMode, err := b.httpMode(ctx)
+	if err != nil {
+		return fmt.Errorf("http mode: %w", err)
+	}
+	report.add(httpMode)
 	report.add(imp.section())
 	guru, err := apisGuruSection(o.apisguru)
 	if err != nil {
