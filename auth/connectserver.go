@@ -2,10 +2,12 @@ package auth
 
 // This file is the connect server: the local web pages through which a user connects an account that an agent asked
 // for. Decisions:
-//   - Started lazily (on the first link) on 127.0.0.1 with a random port; it lives as long as the process.
+//   - Started lazily (on the first link) on 127.0.0.1 with a random port, or config connect.port (a free one when
+//     that is taken); it lives as long as the process.
 //   - A link is http://127.0.0.1:PORT/connect/TOKEN: TOKEN is 130 random bits, kept only as a SHA-256 hash (in
 //     memory and in connect_requests). Showing the page does not use the link; submitting it does, once, before it
-//     expires (LinkTTL).
+//     expires (LinkTTL). A token this process did not make is looked up in connect_requests, so with a fixed port
+//     a link outlives the process that made it; the OAuth flow itself starts in the process that serves the page.
 //   - Every request's Host header must name the listener (127.0.0.1:PORT or localhost:PORT): a DNS-rebinding page
 //     on another name reaching the port is refused. A POST whose Origin (or Sec-Fetch-Site) shows another site is
 //     refused. No CORS headers are ever sent; pages forbid framing and load nothing external.
@@ -77,9 +79,18 @@ func (c *ConnectServer) start() (string, error) {
 	if c.srv != nil {
 		return c.host, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("start the connect server on 127.0.0.1: %w", err)
+	var ln net.Listener
+	var err error
+	if p := c.m.connectPort; p > 0 {
+		if ln, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err != nil {
+			c.m.log.Info("the configured connect port is taken (another toolmux process?); this process's links use a free port",
+				"connect.port", p, "err", err)
+		}
+	}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			return "", fmt.Errorf("start the connect server on 127.0.0.1: %w", err)
+		}
 	}
 	c.host = ln.Addr().String()
 	mux := http.NewServeMux()
@@ -91,6 +102,16 @@ func (c *ConnectServer) start() (string, error) {
 	go func() { _ = c.srv.Serve(ln) }()
 	c.m.log.Info("connect server listening", "addr", c.host)
 	return c.host, nil
+}
+
+// Listen starts the server now when config connect.port fixes its port, so that links made by other toolmux
+// processes on the same state are served here; with a random port it does nothing (the first link starts it).
+func (c *ConnectServer) Listen() error {
+	if c.m.connectPort == 0 {
+		return nil
+	}
+	_, err := c.start()
+	return err
 }
 
 // Close stops the server.
@@ -172,12 +193,15 @@ func (c *ConnectServer) guard(next http.Handler) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
+			site := r.Header.Get("Sec-Fetch-Site")
+			// A browser sends Origin "null" when the page's referrer policy hides it; then only its fetch metadata
+			// can vouch for a same-origin post.
 			origin := r.Header.Get("Origin")
-			if origin != "" && origin != "http://"+r.Host {
+			if origin != "" && origin != "http://"+r.Host && !(origin == "null" && site == "same-origin") {
 				http.Error(w, "cross-origin form posts are refused", http.StatusForbidden)
 				return
 			}
-			if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+			if site != "" && site != "same-origin" && site != "none" {
 				http.Error(w, "cross-site form posts are refused", http.StatusForbidden)
 				return
 			}
@@ -186,7 +210,8 @@ func (c *ConnectServer) guard(next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		// same-origin: the form post carries its Origin; the provider never sees the link (its token) as referrer.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
@@ -196,6 +221,7 @@ func (c *ConnectServer) guard(next http.Handler) http.Handler {
 type pageData struct {
 	Title, Error, Success                 string
 	Toolkit, User, Account, Alias, Scheme string
+	Label                                 string
 	Scopes, Provider, Store, Action       string
 	Form, Done                            bool
 }
@@ -210,14 +236,21 @@ func (c *ConnectServer) errorPage(w http.ResponseWriter, status int, msg string)
 	c.render(w, status, pageData{Title: "Could not connect", Error: msg})
 }
 
-// lookup finds a usable link (not used, not expired) without using it.
-func (c *ConnectServer) lookup(token string) (*link, error) {
+// lookup finds a usable link (not used, not expired) without using it: one this process made, else one another
+// process made for this Manager's user (connect_requests).
+func (c *ConnectServer) lookup(ctx context.Context, token string) (*link, error) {
+	h := hashToken(token)
+	c.mu.Lock()
+	l, ok := c.links[h]
+	c.mu.Unlock()
+	if !ok {
+		l = c.stored(ctx, h)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	l, ok := c.links[hashToken(token)]
 	switch {
-	case !ok:
-		return nil, errors.New("this connect link is unknown (links work only in the toolmux process that made them); ask the agent for a new one")
+	case l == nil:
+		return nil, errors.New("this connect link is unknown (a link works only in the toolmux process that made it, unless connect.port is fixed); ask the agent for a new one")
 	case l.used:
 		return nil, fmt.Errorf("%w; ask the agent for a new one", store.ErrConnectRequestUsed)
 	case time.Now().After(l.expires):
@@ -226,9 +259,30 @@ func (c *ConnectServer) lookup(token string) (*link, error) {
 	return l, nil
 }
 
+// stored loads the link tokenHash from connect_requests when its account belongs to this Manager's user, and keeps
+// it with the links of this process; nil when there is none.
+func (c *ConnectServer) stored(ctx context.Context, tokenHash string) *link {
+	req, err := c.m.db.ConnectRequest(ctx, tokenHash)
+	if err != nil {
+		return nil
+	}
+	acct, err := c.m.db.ConnectedAccount(ctx, req.AccountID)
+	if err != nil || acct.UserID != c.m.user {
+		return nil
+	}
+	l := &link{account: acct, expires: req.ExpiresAt, used: !req.UsedAt.IsZero()}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if known, ok := c.links[tokenHash]; ok {
+		return known
+	}
+	c.links[tokenHash] = l
+	return l
+}
+
 func (c *ConnectServer) describe(l *link) pageData {
 	d := pageData{Toolkit: l.account.Toolkit, User: l.account.UserID, Account: l.account.ID, Alias: l.account.Alias,
-		Scheme: l.account.AuthScheme, Scopes: strings.Join(l.account.Scopes, " ")}
+		Scheme: l.account.AuthScheme, Scopes: strings.Join(l.account.Scopes, " "), Label: l.account.Label}
 	if d.Scheme == tools.SchemeOAuth2 {
 		d.Provider = "the provider"
 		if oc, err := c.m.OAuthConfig(l.account.Toolkit, ""); err == nil {
@@ -245,7 +299,7 @@ func (c *ConnectServer) describe(l *link) pageData {
 }
 
 func (c *ConnectServer) showLink(w http.ResponseWriter, r *http.Request) {
-	l, err := c.lookup(r.PathValue("token"))
+	l, err := c.lookup(r.Context(), r.PathValue("token"))
 	if err != nil {
 		c.errorPage(w, http.StatusGone, err.Error())
 		return
@@ -257,7 +311,7 @@ func (c *ConnectServer) showLink(w http.ResponseWriter, r *http.Request) {
 
 func (c *ConnectServer) submitLink(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
-	l, err := c.lookup(token)
+	l, err := c.lookup(r.Context(), token)
 	if err != nil {
 		c.errorPage(w, http.StatusGone, err.Error())
 		return

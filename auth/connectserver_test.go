@@ -2,9 +2,11 @@ package auth
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +80,11 @@ func TestConnectServerAPIKeyForm(t *testing.T) {
 		{"foreign Host header (DNS rebinding)", func(r *http.Request) { r.Host = "attacker.example:" + r.URL.Port() }, http.StatusMisdirectedRequest},
 		{"form posted from another origin", func(r *http.Request) { r.Header.Set("Origin", "http://attacker.example") }, http.StatusForbidden},
 		{"cross-site fetch metadata", func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") }, http.StatusForbidden},
+		{"opaque origin without fetch metadata", func(r *http.Request) { r.Header.Set("Origin", "null") }, http.StatusForbidden},
+		{"opaque origin from another site", func(r *http.Request) {
+			r.Header.Set("Origin", "null")
+			r.Header.Set("Sec-Fetch-Site", "cross-site")
+		}, http.StatusForbidden},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
@@ -157,5 +164,61 @@ func TestConnectServerOAuthLink(t *testing.T) {
 	req, _ = http.NewRequest(http.MethodGet, "http://"+cs.Addr()+"/callback?state=replayed&code=code-1", nil)
 	if status, body := do(t, req); status != http.StatusBadRequest || !strings.Contains(body, "unknown or already used OAuth state") {
 		t.Fatalf("replayed callback: %d %s", status, body)
+	}
+}
+
+// TestConnectLinkServedByAnotherProcess: with a fixed connect.port, a link made by one process is served by the
+// next one on the same state (the first has ended), for the same user only.
+func TestConnectLinkServedByAnotherProcess(t *testing.T) {
+	f := newManagerFixture(t)
+	pet := &tools.Toolkit{Slug: "petstore", AuthSchemes: []tools.AuthScheme{{Scheme: tools.SchemeAPIKey, In: "header", Name: "X-Api-Key"}}}
+	first := f.manager(t, &config.Config{}, pet)
+	ctx := t.Context()
+	link, err := first.ConnectServer().NewLink(ctx, "petstore", "", tools.SchemeAPIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(first.ConnectServer().Addr())
+	if err := first.ConnectServer().Close(); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(port)
+	cfg := &config.Config{Connect: config.Connect{Port: n}}
+
+	// Another user's process on that port does not serve alice's link.
+	bob := NewManager(ManagerOptions{DB: f.db, Secrets: f.secrets, User: "bob", Config: cfg})
+	if err := bob.ConnectServer().Listen(); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, link.URL, nil)
+	if status, body := do(t, req); status != http.StatusGone || !strings.Contains(body, "unknown") {
+		t.Fatalf("bob's server: %d %s", status, body)
+	}
+	bob.ConnectServer().Close()
+
+	second := f.manager(t, cfg, pet)
+	if second.ConnectServer().Addr() != "" {
+		t.Fatal("the server started before Listen")
+	}
+	if err := second.ConnectServer().Listen(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.ConnectServer().Close() })
+	if got := second.ConnectServer().Addr(); got != "127.0.0.1:"+port {
+		t.Fatalf("listening on %s, want the fixed port %s", got, port)
+	}
+	req, _ = http.NewRequest(http.MethodGet, link.URL, nil)
+	if status, body := do(t, req); status != http.StatusOK || !strings.Contains(body, link.Account.ID) {
+		t.Fatalf("page from the second process: %d %s", status, body)
+	}
+	status, body := formPost(t, link.URL, url.Values{"secret": {"pet-key-second-process"}}, func(r *http.Request) { r.Header.Set("Origin", "http://"+r.URL.Host) })
+	if status != http.StatusOK || !strings.Contains(body, "is connected for alice") {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	if h, err := authorize(t, second, "petstore", ""); err != nil || h != "X-Api-Key pet-key-second-process" {
+		t.Fatalf("authorize: %q, %v", h, err)
+	}
+	if status, _ := formPost(t, link.URL, url.Values{"secret": {"again"}}, nil); status != http.StatusGone {
+		t.Fatalf("reused link: %d", status)
 	}
 }

@@ -21,10 +21,15 @@ type ConnectionResult struct {
 	Status             string `json:"status"`
 	ConnectedAccountID string `json:"connected_account_id,omitempty"`
 	Alias              string `json:"alias,omitempty"`
-	AuthScheme         string `json:"auth_scheme,omitempty"`
-	RedirectURL        string `json:"redirect_url,omitempty"`
-	UserCode           string `json:"user_code,omitempty"`
-	Instructions       string `json:"instructions"`
+	// Label is the account's own name at the provider (a GitHub login), when its "who am I" call answered.
+	Label       string `json:"label,omitempty"`
+	AuthScheme  string `json:"auth_scheme,omitempty"`
+	RedirectURL string `json:"redirect_url,omitempty"`
+	UserCode    string `json:"user_code,omitempty"`
+	// Elicitation is the client's answer when the link was also offered through URL-mode elicitation ("accept",
+	// "decline" or "cancel").
+	Elicitation  string `json:"elicitation,omitempty"`
+	Instructions string `json:"instructions"`
 }
 
 // ManageSummary counts a ManageResult's statuses.
@@ -43,9 +48,8 @@ type ManageResult struct {
 }
 
 // Manage reports each toolkit's connection and creates a connect link for each one that is not ACTIVE (for every
-// one with reinitiate). With wait > 0 it then waits, at most MaxWait, until every link was completed or failed;
-// onActive is called for each account that turned ACTIVE while waiting.
-func (m *Manager) Manage(ctx context.Context, kits []*tools.Toolkit, reinitiate bool, wait time.Duration, onActive func(toolkit string, r *ConnectionResult)) (*ManageResult, error) {
+// one with reinitiate). With wait > 0 it then waits, at most MaxWait, until every link was completed or failed.
+func (m *Manager) Manage(ctx context.Context, kits []*tools.Toolkit, reinitiate bool, wait time.Duration) (*ManageResult, error) {
 	out := &ManageResult{Results: map[string]*ConnectionResult{}}
 	for _, tk := range kits {
 		r, err := m.manageOne(ctx, tk, reinitiate)
@@ -54,13 +58,20 @@ func (m *Manager) Manage(ctx context.Context, kits []*tools.Toolkit, reinitiate 
 		}
 		out.Results[tk.Slug] = r
 	}
+	m.Wait(ctx, out, wait)
+	return out, nil
+}
+
+// Wait waits, at most MaxWait, until every INITIATED link in out was completed or failed (not at all when wait is
+// 0), then recomputes out's summary and message.
+func (m *Manager) Wait(ctx context.Context, out *ManageResult, wait time.Duration) {
 	if wait > MaxWait {
 		wait = MaxWait
 	}
 	if wait > 0 {
-		m.wait(ctx, out, wait, onActive)
+		m.wait(ctx, out, wait)
 	}
-	out.Summary.TotalToolkits = len(out.Results)
+	out.Summary = ManageSummary{TotalToolkits: len(out.Results)}
 	for _, r := range out.Results {
 		switch r.Status {
 		case StatusActive:
@@ -79,7 +90,6 @@ func (m *Manager) Manage(ctx context.Context, kits []*tools.Toolkit, reinitiate 
 	if n := m.secrets.Notice(); n != "" {
 		out.Message += ". Note: " + n
 	}
-	return out, nil
 }
 
 func (m *Manager) manageOne(ctx context.Context, tk *tools.Toolkit, reinitiate bool) (*ConnectionResult, error) {
@@ -88,7 +98,7 @@ func (m *Manager) manageOne(ctx context.Context, tk *tools.Toolkit, reinitiate b
 	if active && !reinitiate {
 		r := &ConnectionResult{Status: StatusActive, Instructions: msg}
 		if chooseErr == nil {
-			r.ConnectedAccountID, r.Alias, r.AuthScheme = acct.ID, acct.Alias, acct.AuthScheme
+			r.ConnectedAccountID, r.Alias, r.Label, r.AuthScheme = acct.ID, acct.Alias, acct.Label, acct.AuthScheme
 		}
 		return r, nil
 	}
@@ -111,7 +121,7 @@ func (m *Manager) manageOne(ctx context.Context, tk *tools.Toolkit, reinitiate b
 	}
 	what := "approve access at the provider"
 	if scheme != tools.SchemeOAuth2 {
-		what = "paste a " + map[string]string{tools.SchemeAPIKey: "API key", tools.SchemeBearerToken: "token", tools.SchemeBasic: "user name and password"}[scheme]
+		what = "paste " + map[string]string{tools.SchemeAPIKey: "an API key", tools.SchemeBearerToken: "a token", tools.SchemeBasic: "a user name and password"}[scheme]
 	}
 	_ = status
 	return &ConnectionResult{Status: StatusInitiated, ConnectedAccountID: link.Account.ID, Alias: link.Account.Alias,
@@ -132,14 +142,14 @@ func (m *Manager) linkScheme(tk *tools.Toolkit) string {
 }
 
 // wait polls the INITIATED accounts until none is left or wait passes.
-func (m *Manager) wait(ctx context.Context, out *ManageResult, wait time.Duration, onActive func(string, *ConnectionResult)) {
+func (m *Manager) wait(ctx context.Context, out *ManageResult, wait time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		pending := 0
-		for slug, r := range out.Results {
+		for _, r := range out.Results {
 			if r.Status != StatusInitiated {
 				continue
 			}
@@ -150,12 +160,9 @@ func (m *Manager) wait(ctx context.Context, out *ManageResult, wait time.Duratio
 			}
 			switch a.Status {
 			case store.AccountActive:
-				r.Status, r.RedirectURL, r.Instructions = StatusActive, "", "connected"
+				r.Status, r.RedirectURL, r.Label, r.Instructions = StatusActive, "", a.Label, "connected"
 				if a.Label != "" {
 					r.Instructions += " as " + a.Label
-				}
-				if onActive != nil {
-					onActive(slug, r)
 				}
 			case store.AccountFailed, store.AccountExpired:
 				r.Status, r.RedirectURL, r.Instructions = StatusFailed, "", a.StatusReason+"; call again with reinitiate_all for a new link"

@@ -59,7 +59,11 @@ type Manager struct {
 	// overrides maps a toolkit to the alias or id its calls use (config connected_accounts).
 	overrides map[string]string
 	auth      map[string]config.Auth
-	log       *slog.Logger
+	// prefix is the meta tools' prefix (config meta_tool_prefix), for messages naming PREFIX_MANAGE_CONNECTIONS.
+	prefix string
+	// connectPort is the connect server's port (config connect.port); 0 picks a free one.
+	connectPort int
+	log         *slog.Logger
 
 	mu        sync.Mutex
 	schemes   map[string]tools.AuthScheme // toolkit → declared schemes (API key placement, OAuth endpoints)
@@ -70,23 +74,80 @@ type Manager struct {
 	client   *http.Client
 	inflight *flows
 	connect  *ConnectServer
-	onActive []func(store.ConnectedAccount)
+	onActive map[int]func(store.ConnectedAccount)
+	nextID   int
+	labeler  func(context.Context, store.ConnectedAccount) (string, error)
 }
 
-// OnActive registers f to be called (in its own goroutine) whenever an account of this Manager turns ACTIVE.
-func (m *Manager) OnActive(f func(store.ConnectedAccount)) {
+// OnActive registers f to be called (in its own goroutine) whenever an account of this Manager turns ACTIVE, after
+// its label was fetched. The returned function unregisters f.
+func (m *Manager) OnActive(f func(store.ConnectedAccount)) (remove func()) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.onActive = append(m.onActive, f)
+	if m.onActive == nil {
+		m.onActive = map[int]func(store.ConnectedAccount){}
+	}
+	id := m.nextID
+	m.nextID++
+	m.onActive[id] = f
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		delete(m.onActive, id)
+	}
 }
 
 func (m *Manager) notifyActive(a store.ConnectedAccount) {
 	m.mu.Lock()
-	fs := append([]func(store.ConnectedAccount){}, m.onActive...)
+	fs := make([]func(store.ConnectedAccount), 0, len(m.onActive))
+	for _, f := range m.onActive {
+		fs = append(fs, f)
+	}
 	m.mu.Unlock()
 	for _, f := range fs {
 		go f(a)
 	}
+}
+
+// labelTimeout bounds the "who am I" call made when an account turns ACTIVE.
+const labelTimeout = 10 * time.Second
+
+// SetLabeler sets the function that names an account that just turned ACTIVE (the toolkit's "who am I" call, run
+// with the account's credentials); its answer is stored as the account's label. The session sets it: running a
+// tool is above this package.
+func (m *Manager) SetLabeler(f func(ctx context.Context, acct store.ConnectedAccount) (label string, err error)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.labeler = f
+}
+
+// label fetches and stores acct's label when a labeler is set. A failure is logged, never returned: the account is
+// connected either way.
+func (m *Manager) label(ctx context.Context, acct store.ConnectedAccount) store.ConnectedAccount {
+	m.mu.Lock()
+	f := m.labeler
+	m.mu.Unlock()
+	if f == nil {
+		return acct
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), labelTimeout)
+	defer cancel()
+	label, err := f(ctx, acct)
+	if err != nil {
+		m.log.Warn("could not fetch the connected account's name", "account", acct.ID, "toolkit", acct.Toolkit, "err", redact.Known.String(err.Error()))
+		return acct
+	}
+	if label == "" || label == acct.Label {
+		return acct
+	}
+	acct.Label = label
+	saved, err := m.db.SaveConnectedAccount(ctx, acct)
+	m.invalidate(acct.Toolkit, "")
+	if err != nil {
+		m.log.Warn("could not save the connected account's name", "account", acct.ID, "err", err)
+		return acct
+	}
+	return saved
 }
 
 type listEntry struct {
@@ -127,8 +188,9 @@ func NewManager(opts ManagerOptions) *Manager {
 	}
 	return &Manager{
 		db: opts.DB, secrets: opts.Secrets, static: NewStatic(cfg.Auth), user: opts.User,
-		overrides: cfg.ConnectedAccounts, auth: cfg.Auth, log: log, client: opts.HTTPClient,
-		schemes: map[string]tools.AuthScheme{}, oauthKits: map[string][]tools.AuthScheme{},
+		overrides: cfg.ConnectedAccounts, auth: cfg.Auth, log: log, client: opts.HTTPClient, prefix: cfg.MetaToolPrefix,
+		connectPort: cfg.Connect.Port,
+		schemes:     map[string]tools.AuthScheme{}, oauthKits: map[string][]tools.AuthScheme{},
 		creds: map[string]*liveCred{}, lists: map[string]listEntry{},
 	}
 }
@@ -213,12 +275,20 @@ func (m *Manager) choose(ctx context.Context, toolkit, account string) (store.Co
 }
 
 // reconnectHint tells how to reconnect an account that is not ACTIVE.
-func reconnectHint(a store.ConnectedAccount) string {
+func (m *Manager) reconnectHint(a store.ConnectedAccount) string {
 	alias := ""
 	if a.Alias != "" {
 		alias = " --alias " + a.Alias
 	}
-	return fmt.Sprintf("reconnect with `toolmux connect %s%s` or COMPOSIO_MANAGE_CONNECTIONS (toolkits [%q], reinitiate_all true)", a.Toolkit, alias, a.Toolkit)
+	return fmt.Sprintf("reconnect with `toolmux connect %s%s` or %s (toolkits [%q], reinitiate_all true)", a.Toolkit, alias, m.manageTool(), a.Toolkit)
+}
+
+// manageTool names the meta tool that hands out connect links.
+func (m *Manager) manageTool() string {
+	if m.prefix == "" {
+		return "COMPOSIO_MANAGE_CONNECTIONS"
+	}
+	return m.prefix + "_MANAGE_CONNECTIONS"
 }
 
 func describe(a store.ConnectedAccount) string {
@@ -235,7 +305,7 @@ func (m *Manager) Authorize(ctx context.Context, toolkit, account string, req *h
 	if errors.Is(err, errNoAccount) {
 		if _, ok := m.static.creds[toolkit]; !ok {
 			if stale := m.latestStale(ctx, toolkit); stale != nil {
-				return fmt.Errorf("the %s account %s is %s (%s); %s", toolkit, describe(*stale), stale.Status, stale.StatusReason, reconnectHint(*stale))
+				return fmt.Errorf("the %s account %s is %s (%s); %s", toolkit, describe(*stale), stale.Status, stale.StatusReason, m.reconnectHint(*stale))
 			}
 		}
 		return m.static.Authorize(ctx, toolkit, account, req)
@@ -244,7 +314,7 @@ func (m *Manager) Authorize(ctx context.Context, toolkit, account string, req *h
 		return err
 	}
 	if acct.Status != store.AccountActive {
-		return fmt.Errorf("the %s account %s is %s (%s); %s", toolkit, describe(acct), acct.Status, acct.StatusReason, reconnectHint(acct))
+		return fmt.Errorf("the %s account %s is %s (%s); %s", toolkit, describe(acct), acct.Status, acct.StatusReason, m.reconnectHint(acct))
 	}
 	cred, err := m.credential(ctx, acct)
 	if err != nil {
@@ -293,19 +363,19 @@ func (m *Manager) credential(ctx context.Context, acct store.ConnectedAccount) (
 	raw, err := m.secrets.Get(ctx, acct.ID)
 	if err != nil {
 		if errors.Is(err, ErrSecretNotFound) {
-			return nil, fmt.Errorf("the %s account %s has no secret in the %s store (removed outside toolmux?); %s", acct.Toolkit, describe(acct), m.secrets.Kind(), reconnectHint(acct))
+			return nil, fmt.Errorf("the %s account %s has no secret in the %s store (removed outside toolmux?); %s", acct.Toolkit, describe(acct), m.secrets.Kind(), m.reconnectHint(acct))
 		}
 		return nil, fmt.Errorf("read the secret of %s account %s: %w", acct.Toolkit, describe(acct), err)
 	}
 	var p payload
 	if err := json.Unmarshal([]byte(raw), &p); err != nil {
-		return nil, fmt.Errorf("the secret of %s account %s is not readable; %s", acct.Toolkit, describe(acct), reconnectHint(acct))
+		return nil, fmt.Errorf("the secret of %s account %s is not readable; %s", acct.Toolkit, describe(acct), m.reconnectHint(acct))
 	}
 	c = &liveCred{acct: acct}
 	switch p.Scheme {
 	case tools.SchemeOAuth2:
 		if p.Token == nil {
-			return nil, fmt.Errorf("the %s account %s holds no OAuth token; %s", acct.Toolkit, describe(acct), reconnectHint(acct))
+			return nil, fmt.Errorf("the %s account %s holds no OAuth token; %s", acct.Toolkit, describe(acct), m.reconnectHint(acct))
 		}
 		oc, err := m.OAuthConfig(acct.Toolkit, "")
 		if err != nil {
@@ -390,7 +460,7 @@ func (m *Manager) refreshFailed(ctx context.Context, acct store.ConnectedAccount
 	}
 	m.invalidate(acct.Toolkit, acct.ID)
 	m.log.Warn("connected account expired", "account", acct.ID, "toolkit", acct.Toolkit, "reason", reason)
-	return fmt.Errorf("the %s account %s expired: %s; %s", acct.Toolkit, describe(acct), reason, reconnectHint(acct))
+	return fmt.Errorf("the %s account %s expired: %s; %s", acct.Toolkit, describe(acct), reason, m.reconnectHint(acct))
 }
 
 func (m *Manager) putSecret(ctx context.Context, id string, p payload) error {
@@ -419,7 +489,7 @@ func (m *Manager) Status(ctx context.Context, user string, tk *tools.Toolkit) (a
 		}
 		return true, StatusActive, msg
 	case err == nil:
-		return false, acct.Status, fmt.Sprintf("the selected account %s is %s (%s); %s", describe(acct), acct.Status, acct.StatusReason, reconnectHint(acct))
+		return false, acct.Status, fmt.Sprintf("the selected account %s is %s (%s); %s", describe(acct), acct.Status, acct.StatusReason, m.reconnectHint(acct))
 	case !errors.Is(err, errNoAccount):
 		return false, StatusFailed, err.Error()
 	}
@@ -427,7 +497,7 @@ func (m *Manager) Status(ctx context.Context, user string, tk *tools.Toolkit) (a
 		return m.static.Status(ctx, user, tk)
 	}
 	if stale := m.latestStale(ctx, tk.Slug); stale != nil {
-		return false, stale.Status, fmt.Sprintf("the account %s is %s (%s); %s", describe(*stale), stale.Status, stale.StatusReason, reconnectHint(*stale))
+		return false, stale.Status, fmt.Sprintf("the account %s is %s (%s); %s", describe(*stale), stale.Status, stale.StatusReason, m.reconnectHint(*stale))
 	}
 	list, _ := m.accounts(ctx, tk.Slug)
 	for _, a := range list {
@@ -437,7 +507,7 @@ func (m *Manager) Status(ctx context.Context, user string, tk *tools.Toolkit) (a
 	}
 	active, status, message = m.static.Status(ctx, user, tk)
 	if !active {
-		message += fmt.Sprintf("; or connect an account: `toolmux connect %s`, or COMPOSIO_MANAGE_CONNECTIONS", tk.Slug)
+		message += fmt.Sprintf("; or connect an account: `toolmux connect %s`, or %s", tk.Slug, m.manageTool())
 	}
 	return active, status, message
 }
@@ -469,7 +539,8 @@ func (m *Manager) ConnectSecret(ctx context.Context, toolkit, alias, scheme, use
 		return acct, err
 	}
 	m.invalidate(toolkit, "")
-	m.log.Info("connected account active", "account", created.ID, "toolkit", toolkit, "scheme", scheme)
+	created = m.label(ctx, created)
+	m.log.Info("connected account active", "account", created.ID, "toolkit", toolkit, "scheme", scheme, "label", created.Label)
 	m.notifyActive(created)
 	return created, nil
 }
@@ -500,7 +571,8 @@ func (m *Manager) markActive(ctx context.Context, acct store.ConnectedAccount, s
 	if err != nil {
 		return acct, err
 	}
-	m.log.Info("connected account active", "account", saved.ID, "toolkit", saved.Toolkit, "scheme", scheme)
+	saved = m.label(ctx, saved)
+	m.log.Info("connected account active", "account", saved.ID, "toolkit", saved.Toolkit, "scheme", scheme, "label", saved.Label)
 	m.notifyActive(saved)
 	return saved, nil
 }
@@ -563,10 +635,10 @@ func (m *Manager) Refresh(ctx context.Context, id string) (store.ConnectedAccoun
 	return acct, err
 }
 
-// OAuthConfig builds the OAuth2 client for toolkit from [auth.TOOLKIT] (client id, secret reference, scopes,
-// endpoint overrides) and the toolkit's declared endpoints. redirectURL may be empty (device flow, refresh).
+// OAuthConfig builds the OAuth2 client for toolkit from its auth config (`toolmux auth-configs set` over
+// [auth.TOOLKIT]: client id, secret reference, scopes, endpoint overrides) and the toolkit's declared endpoints. redirectURL may be empty (device flow, refresh).
 func (m *Manager) OAuthConfig(toolkit, redirectURL string) (*oauth2.Config, error) {
-	a := m.auth[toolkit]
+	a := m.authConfig(context.Background(), toolkit)
 	m.mu.Lock()
 	declared := m.oauthKits[toolkit]
 	m.mu.Unlock()
@@ -590,7 +662,7 @@ func (m *Manager) OAuthConfig(toolkit, redirectURL string) (*oauth2.Config, erro
 		}
 	}
 	if oc.ClientID == "" {
-		return nil, fmt.Errorf("OAuth2 for %s needs a client id: set [auth.%s] client_id (your OAuth app's) in the config", toolkit, toolkit)
+		return nil, fmt.Errorf("OAuth2 for %s needs a client id (your OAuth app's): `toolmux auth-configs set %s --client-id ID`, or [auth.%s] client_id in the config", toolkit, toolkit, toolkit)
 	}
 	if oc.Endpoint.TokenURL == "" {
 		return nil, fmt.Errorf("OAuth2 for %s: no token endpoint; set [auth.%s] token_url", toolkit, toolkit)

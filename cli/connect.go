@@ -53,6 +53,8 @@ file fallback, see secrets.store); only metadata goes to state.db. --scheme pick
 			if notice := e.auth.Secrets().Notice(); notice != "" {
 				e.log.Warn("secret store", "notice", notice)
 			}
+			// The account's label (a GitHub login) comes from the toolkit's "who am I" call once it is connected.
+			e.auth.SetLabeler(func(ctx context.Context, a store.ConnectedAccount) (string, error) { return cat.AccountLabel(ctx, a) })
 			if !apiKeyStdin {
 				return connectOAuth(cmd, g, e, tk, alias, device)
 			}
@@ -68,8 +70,8 @@ file fallback, see secrets.store); only metadata goes to state.db. --scheme pick
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(g.io.Out, "connected %s: account %s%s, %s, %s; secret kept in the %s store\n",
-				tk.Slug, acct.ID, aliasSuffix(acct.Alias), acct.AuthScheme, acct.Status, e.auth.Secrets().Kind())
+			fmt.Fprintf(g.io.Out, "connected %s%s: account %s%s, %s, %s; secret kept in the %s store\n",
+				tk.Slug, labelSuffix(acct.Label), acct.ID, aliasSuffix(acct.Alias), acct.AuthScheme, acct.Status, e.auth.Secrets().Kind())
 			return nil
 		}),
 	}
@@ -123,6 +125,13 @@ func readSecret(r io.Reader) (string, error) {
 		return "", usageError("no secret on stdin: pipe it in, e.g. printf %%s \"$TOKEN\" | toolmux connect TOOLKIT --api-key-stdin")
 	}
 	return s, nil
+}
+
+func labelSuffix(label string) string {
+	if label == "" {
+		return ""
+	}
+	return " as " + label
 }
 
 func aliasSuffix(alias string) string {
@@ -280,7 +289,7 @@ func connectOAuth(cmd *cobra.Command, g *globals, e *env, tk *tools.Toolkit, ali
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(g.io.Out, "connected %s: account %s%s, %s\n", tk.Slug, acct.ID, aliasSuffix(acct.Alias), acct.Status)
+		fmt.Fprintf(g.io.Out, "connected %s%s: account %s%s, %s\n", tk.Slug, labelSuffix(acct.Label), acct.ID, aliasSuffix(acct.Alias), acct.Status)
 		return nil
 	}
 	link, err := e.auth.ConnectServer().NewLink(ctx, tk.Slug, alias, tools.SchemeOAuth2)
@@ -312,7 +321,7 @@ func connectOAuth(cmd *cobra.Command, g *globals, e *env, tk *tools.Toolkit, ali
 		if acct.Status != store.AccountActive {
 			return fmt.Errorf("connect %s: %s: %s", tk.Slug, acct.Status, acct.StatusReason)
 		}
-		fmt.Fprintf(g.io.Out, "connected %s: account %s%s, %s\n", tk.Slug, acct.ID, aliasSuffix(acct.Alias), acct.Status)
+		fmt.Fprintf(g.io.Out, "connected %s%s: account %s%s, %s\n", tk.Slug, labelSuffix(acct.Label), acct.ID, aliasSuffix(acct.Alias), acct.Status)
 		return nil
 	}
 }
@@ -342,11 +351,137 @@ func openBrowser(u string) {
 }
 
 func newAuthConfigsCmd(g *globals) *cobra.Command {
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "auth-configs",
-		Short: "Manage OAuth client settings kept outside the config file",
+		Short: "Manage OAuth clients (client id, secret, scopes, endpoints) kept in the state instead of the config file",
+		Long: `An auth config is the OAuth app toolmux connects a toolkit's accounts with: its client id, a reference to its
+client secret, the scopes to ask for and, for a self-hosted provider, its endpoints. Set it in the config file
+([auth.TOOLKIT]) or here; what is set here overrides the config file field by field. Client secrets go to the
+secret store (OS keychain), never to the state or the config.
+
+  toolmux auth-configs set github --client-id Iv1.0123456789abcdef
+  printf %s "$GITHUB_CLIENT_SECRET" | toolmux auth-configs set github --client-secret-stdin
+  toolmux auth-configs set github --client-secret-ref env:GITHUB_CLIENT_SECRET --scopes repo,read:org
+  toolmux auth-configs list
+  toolmux auth-configs remove github`,
 	}
+	cmd.PersistentFlags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	var clientID, secretRef, scopes, authURL, tokenURL, deviceURL string
+	var secretStdin bool
 	set := &cobra.Command{
+		Use:   "set TOOLKIT",
+		Short: "Create or change a toolkit's OAuth client; flags not given keep their value",
+		Args:  cobra.ExactArgs(1),
+		RunE: g.withCatalog(func(cmd *cobra.Command, args []string, e *env, cat *session.Catalog) error {
+			tk := findToolkit(cat, args[0])
+			if tk == nil {
+				return usageError("no toolkit %q; `toolmux toolkits list` shows the loaded ones", args[0])
+			}
+			var ch auth.AuthConfigChange
+			f := cmd.Flags()
+			for _, opt := range []struct {
+				flag string
+				v    *string
+				dst  **string
+			}{{"client-id", &clientID, &ch.ClientID}, {"client-secret-ref", &secretRef, &ch.ClientSecretRef},
+				{"auth-url", &authURL, &ch.AuthURL}, {"token-url", &tokenURL, &ch.TokenURL}, {"device-url", &deviceURL, &ch.DeviceURL}} {
+				if f.Changed(opt.flag) {
+					*opt.dst = opt.v
+				}
+			}
+			if f.Changed("scopes") {
+				list := strings.FieldsFunc(scopes, func(r rune) bool { return r == ',' || r == ' ' })
+				ch.Scopes = &list
+			}
+			if secretStdin {
+				if ch.ClientSecretRef != nil {
+					return usageError("give --client-secret-stdin or --client-secret-ref, not both")
+				}
+				secret, err := readSecret(g.io.In)
+				if err != nil {
+					return err
+				}
+				ch.ClientSecret = &secret
+			}
+			if ch == (auth.AuthConfigChange{}) {
+				return usageError("nothing to set: give --client-id, --client-secret-stdin, --client-secret-ref, --scopes or an endpoint")
+			}
+			c, err := e.auth.SetAuthConfig(cmd.Context(), tk.Slug, ch)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if asJSON {
+				infos, err := e.auth.AuthConfigs(cmd.Context())
+				if err != nil {
+					return err
+				}
+				for _, info := range infos {
+					if info.Toolkit == tk.Slug {
+						return printJSON(g.io.Out, info)
+					}
+				}
+			}
+			where := ""
+			if c.ClientSecretRef == "keyring" {
+				where = fmt.Sprintf("; client secret in the %s store", e.auth.Secrets().Kind())
+			}
+			fmt.Fprintf(g.io.Out, "set the %s OAuth client%s; connect with `toolmux connect %s`\n", tk.Slug, where, tk.Slug)
+			return nil
+		}),
+	}
+	sf := set.Flags()
+	sf.StringVar(&clientID, "client-id", "", "the OAuth app's client id")
+	sf.BoolVar(&secretStdin, "client-secret-stdin", false, "read the client secret from stdin and keep it in the secret store")
+	sf.StringVar(&secretRef, "client-secret-ref", "", "where the client secret is: env:NAME (an environment variable) or keyring; empty removes it")
+	sf.StringVar(&scopes, "scopes", "", "scopes to ask for, comma-separated (default: the toolkit's)")
+	sf.StringVar(&authURL, "auth-url", "", "authorization endpoint override (a self-hosted provider)")
+	sf.StringVar(&tokenURL, "token-url", "", "token endpoint override")
+	sf.StringVar(&deviceURL, "device-url", "", "device authorization endpoint override")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the effective OAuth clients, from the state and the config file (no secrets)",
+		Args:  cobra.NoArgs,
+		RunE: g.withEnv(func(cmd *cobra.Command, _ []string, e *env) error {
+			infos, err := e.auth.AuthConfigs(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(g.io.Out, infos)
+			}
+			tb := newTable(g.io.Out, "TOOLKIT", "SOURCE", "CLIENT ID", "CLIENT SECRET", "SCOPES", "ENDPOINTS")
+			for _, c := range infos {
+				var endpoints []string
+				for _, ep := range []struct{ name, v string }{{"auth", c.AuthURL}, {"token", c.TokenURL}, {"device", c.DeviceURL}} {
+					if ep.v != "" {
+						endpoints = append(endpoints, ep.name+"="+ep.v)
+					}
+				}
+				tb.row(c.Toolkit, c.Source, c.ClientID, c.ClientSecretRef, strings.Join(c.Scopes, ","), strings.Join(endpoints, " "))
+			}
+			return tb.flush()
+		}),
+	}
+	remove := &cobra.Command{
+		Use:   "remove TOOLKIT",
+		Short: "Delete a toolkit's stored OAuth client and its client secret (the config file's [auth.TOOLKIT] applies again)",
+		Args:  cobra.ExactArgs(1),
+		RunE: g.withEnv(func(cmd *cobra.Command, args []string, e *env) error {
+			slug := strings.ToLower(args[0])
+			if err := e.auth.RemoveAuthConfig(cmd.Context(), slug); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return usageError("%v", err)
+				}
+				return err
+			}
+			fmt.Fprintf(g.io.Out, "removed the stored %s OAuth client\n", slug)
+			return nil
+		}),
+	}
+	setSecret := &cobra.Command{
 		Use:   "set-client-secret TOOLKIT",
 		Short: "Store an OAuth client secret (read from stdin) in the secret store, for client_secret = \"keyring\"",
 		Args:  cobra.ExactArgs(1),
@@ -363,6 +498,6 @@ func newAuthConfigsCmd(g *globals) *cobra.Command {
 			return nil
 		}),
 	}
-	cmd.AddCommand(set)
+	cmd.AddCommand(set, list, remove, setSecret)
 	return cmd
 }

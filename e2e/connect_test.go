@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ type connectionResult struct {
 	Status             string `json:"status"`
 	ConnectedAccountID string `json:"connected_account_id"`
 	Alias              string `json:"alias"`
+	Label              string `json:"label"`
 	AuthScheme         string `json:"auth_scheme"`
 	RedirectURL        string `json:"redirect_url"`
 	Instructions       string `json:"instructions"`
@@ -228,5 +230,102 @@ func TestConnectOAuthFromCLI(t *testing.T) {
 	r = h.mustRun("", "connections", "list", "--json")
 	if strings.Count(r.stdout, `"status": "ACTIVE"`) != 2 {
 		t.Fatalf("connections list: %s", r)
+	}
+}
+
+// TestConnectLabelsAccount connects the curated GitHub toolkit (pointed at a local API) with a token: its "who am
+// I" call names the account, and the name shows in the connect output, `connections list` and
+// COMPOSIO_MANAGE_CONNECTIONS.
+func TestConnectLabelsAccount(t *testing.T) {
+	const token, login = "ghp-e2e-label-secret", "octocat-e2e"
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path != "/user":
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"Not Found"}`)
+		case r.Header.Get("Authorization") != "Bearer "+token:
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"message":"Bad credentials"}`)
+		default:
+			fmt.Fprintf(w, `{"login":%q,"id":1,"type":"User"}`, login)
+		}
+	}))
+	t.Cleanup(api.Close)
+	h := newHarness(t)
+	h.writeConfig(fmt.Sprintf("[builtin.base_url]\ngithub = %s\n\n[secrets]\nstore = \"file\"\n", tomlString(api.URL)))
+
+	r := h.mustRun(token+"\n", "connect", "github", "--api-key-stdin")
+	if !strings.Contains(r.stdout, "connected github as "+login) {
+		t.Fatalf("connect: %s", r)
+	}
+	r = h.mustRun("", "connections", "list")
+	if !strings.Contains(r.stdout, "LABEL") || !strings.Contains(r.stdout, login) {
+		t.Fatalf("connections list: %s", r)
+	}
+	ctx := withTimeout(t, 2*time.Minute)
+	s := h.serve(ctx, nil)
+	env := s.callTool(ctx, t, manageConnections, map[string]any{"toolkits": []string{"github"}}, nil)
+	if got := decode[manageData](t, env.Data).Results["github"]; got.Status != "ACTIVE" || got.Label != login {
+		t.Fatalf("manage: %s", env.Data)
+	}
+	s.close(t)
+	if strings.Contains(s.stderr.String(), token) {
+		t.Error("the server log contains the token")
+	}
+}
+
+// TestAuthConfigsFromCLI keeps the OAuth client in the state with `toolmux auth-configs set` (the client secret on
+// stdin, into the secret store), connects with the device flow through it, and removes it again.
+func TestAuthConfigsFromCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the device flow polls at the server's 1 s interval")
+	}
+	t.Parallel()
+	const clientSecret = "client-secret-e2e-9921"
+	srv := authtest.NewOAuthServer(t)
+	api := newInventoryAPI(t)
+	h := newHarness(t)
+	h.writeConfig(inventoryConfig(t, api, "\n[secrets]\nstore = \"file\"\n"))
+
+	if r := h.run("", "connect", "inventory", "--device"); r.code == 0 || !strings.Contains(r.stderr, "auth-configs set inventory") {
+		t.Fatalf("connect without a client: %s", r)
+	}
+	h.mustRun(clientSecret+"\n", "auth-configs", "set", "inventory", "--client-id", srv.ClientID, "--client-secret-stdin",
+		"--scopes", "repo", "--auth-url", srv.URL+"/authorize", "--token-url", srv.URL+"/token", "--device-url", srv.URL+"/device")
+	r := h.mustRun("", "auth-configs", "list", "--json")
+	var list []struct {
+		Toolkit, Source string
+		ClientID        string `json:"client_id"`
+		ClientSecretRef string `json:"client_secret"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 1 || list[0].Toolkit != "inventory" ||
+		list[0].Source != "state" || list[0].ClientID != srv.ClientID || list[0].ClientSecretRef != "keyring" {
+		t.Fatalf("auth-configs list: %v\n%s", err, r)
+	}
+	if r := h.run("", "auth-configs", "set", "inventory", "--client-secret-ref", "plain-secret"); r.code != 2 {
+		t.Fatalf("a plain client secret was accepted: %s", r)
+	}
+
+	r = h.mustRun("", "connect", "inventory", "--device")
+	if !strings.Contains(r.stdout, "ACTIVE") {
+		t.Fatalf("device flow with the stored client: %s", r)
+	}
+	h.mustRun("", "auth-configs", "remove", "inventory")
+	if r := h.run("", "auth-configs", "remove", "inventory"); r.code != 2 {
+		t.Fatalf("removing twice: %s", r)
+	}
+	err := filepath.WalkDir(h.stateDir, func(path string, de os.DirEntry, err error) error {
+		if err != nil || de.IsDir() || filepath.Base(path) == "secrets.json" {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err == nil && bytes.Contains(data, []byte(clientSecret)) {
+			t.Errorf("%s contains the client secret", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

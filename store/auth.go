@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -177,6 +178,29 @@ func (db *DB) CreateConnectRequest(ctx context.Context, tokenHash, accountID, fl
 	return nil
 }
 
+// ConnectRequest is a connect link as the store knows it (by the hash of its token).
+type ConnectRequest struct {
+	TokenHash, AccountID, Flow string
+	CreatedAt, ExpiresAt       time.Time
+	UsedAt                     time.Time // zero while unused
+}
+
+// ConnectRequest returns the connect request tokenHash without using it, or an error wrapping ErrNotFound.
+func (db *DB) ConnectRequest(ctx context.Context, tokenHash string) (ConnectRequest, error) {
+	r := ConnectRequest{TokenHash: tokenHash}
+	var created, expires, used int64
+	err := db.sql.QueryRowContext(ctx, `SELECT account_id, flow, created_at, expires_at, used_at FROM connect_requests
+		WHERE token_hash = ?`, tokenHash).Scan(&r.AccountID, &r.Flow, &created, &expires, &used)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("connect link: %w", ErrNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("connect link: %w", err)
+	}
+	r.CreatedAt, r.ExpiresAt, r.UsedAt = fromMillis(created), fromMillis(expires), fromMillis(used)
+	return r, nil
+}
+
 // UseConnectRequest marks the request tokenHash used and returns its account id and flow. A link works once and
 // before it expires: otherwise the error wraps ErrNotFound, ErrConnectRequestUsed or ErrConnectRequestExpired.
 func (db *DB) UseConnectRequest(ctx context.Context, tokenHash string) (accountID, flow string, err error) {
@@ -201,4 +225,117 @@ func (db *DB) UseConnectRequest(ctx context.Context, tokenHash string) (accountI
 		return err
 	})
 	return accountID, flow, err
+}
+
+// AuthConfig is an OAuth client set with `toolmux auth-configs set`: it overrides and adds to the config file's
+// [auth.TOOLKIT] client settings. ClientSecretRef is a reference ("env:NAME" or "keyring"), never the secret.
+type AuthConfig struct {
+	Toolkit         string
+	Scheme          string // OAUTH2
+	ClientID        string
+	ClientSecretRef string
+	Scopes          []string
+	// Endpoint overrides; empty uses the toolkit's declared ones.
+	AuthURL, TokenURL, DeviceURL string
+	CreatedAt, UpdatedAt         time.Time
+}
+
+type authEndpoints struct {
+	AuthURL   string `json:"auth_url,omitempty"`
+	TokenURL  string `json:"token_url,omitempty"`
+	DeviceURL string `json:"device_url,omitempty"`
+}
+
+const authConfigColumns = `toolkit, scheme, client_id, client_secret_ref, scopes, endpoints, created_at, updated_at`
+
+func scanAuthConfig(row interface{ Scan(...any) error }) (AuthConfig, error) {
+	var c AuthConfig
+	var scopes string
+	var endpoints sql.NullString
+	var created, updated int64
+	if err := row.Scan(&c.Toolkit, &c.Scheme, &c.ClientID, &c.ClientSecretRef, &scopes, &endpoints, &created, &updated); err != nil {
+		return c, err
+	}
+	if scopes != "" {
+		c.Scopes = strings.Split(scopes, " ")
+	}
+	if endpoints.Valid && endpoints.String != "" {
+		var e authEndpoints
+		if err := json.Unmarshal([]byte(endpoints.String), &e); err != nil {
+			return c, fmt.Errorf("auth config %s: endpoints: %w", c.Toolkit, err)
+		}
+		c.AuthURL, c.TokenURL, c.DeviceURL = e.AuthURL, e.TokenURL, e.DeviceURL
+	}
+	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return c, nil
+}
+
+// PutAuthConfig creates or replaces the auth config of c.Toolkit and returns it as stored.
+func (db *DB) PutAuthConfig(ctx context.Context, c AuthConfig) (AuthConfig, error) {
+	if c.Toolkit == "" || c.Scheme == "" {
+		return c, fmt.Errorf("save auth config: toolkit and scheme are required")
+	}
+	var endpoints any // NULL when there is no override
+	if c.AuthURL != "" || c.TokenURL != "" || c.DeviceURL != "" {
+		data, err := json.Marshal(authEndpoints{c.AuthURL, c.TokenURL, c.DeviceURL})
+		if err != nil {
+			return c, err
+		}
+		endpoints = string(data)
+	}
+	now := millis(db.now())
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO auth_configs (`+authConfigColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (toolkit) DO UPDATE SET scheme = excluded.scheme, client_id = excluded.client_id,
+			client_secret_ref = excluded.client_secret_ref, scopes = excluded.scopes, endpoints = excluded.endpoints,
+			updated_at = excluded.updated_at`,
+		c.Toolkit, c.Scheme, c.ClientID, c.ClientSecretRef, strings.Join(c.Scopes, " "), endpoints, now, now)
+	if err != nil {
+		return c, fmt.Errorf("save auth config %s: %w", c.Toolkit, err)
+	}
+	return db.AuthConfig(ctx, c.Toolkit)
+}
+
+// AuthConfig returns toolkit's stored auth config, or an error wrapping ErrNotFound.
+func (db *DB) AuthConfig(ctx context.Context, toolkit string) (AuthConfig, error) {
+	c, err := scanAuthConfig(db.sql.QueryRowContext(ctx, `SELECT `+authConfigColumns+` FROM auth_configs WHERE toolkit = ?`, toolkit))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("auth config %s: %w (toolmux auth-configs list shows them)", toolkit, ErrNotFound)
+	}
+	if err != nil {
+		return c, fmt.Errorf("auth config %s: %w", toolkit, err)
+	}
+	return c, nil
+}
+
+// AuthConfigs returns every stored auth config, by toolkit.
+func (db *DB) AuthConfigs(ctx context.Context) ([]AuthConfig, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+authConfigColumns+` FROM auth_configs ORDER BY toolkit`)
+	if err != nil {
+		return nil, fmt.Errorf("list auth configs: %w", err)
+	}
+	defer rows.Close()
+	var out []AuthConfig
+	for rows.Next() {
+		c, err := scanAuthConfig(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list auth configs: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list auth configs: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteAuthConfig deletes toolkit's stored auth config, or returns an error wrapping ErrNotFound.
+func (db *DB) DeleteAuthConfig(ctx context.Context, toolkit string) error {
+	res, err := db.sql.ExecContext(ctx, `DELETE FROM auth_configs WHERE toolkit = ?`, toolkit)
+	if err != nil {
+		return fmt.Errorf("delete auth config %s: %w", toolkit, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("delete auth config %s: %w (toolmux auth-configs list shows them)", toolkit, ErrNotFound)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,5 +102,51 @@ func TestConnectedAccounts(t *testing.T) {
 	}
 	if err := db.DeleteConnectedAccount(ctx, pending.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleting twice: %v", err)
+	}
+}
+
+func TestAuthConfigs(t *testing.T) {
+	ctx := t.Context()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.AuthConfig(ctx, "github"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing config: %v", err)
+	}
+	tests := []struct {
+		name string
+		in   AuthConfig
+	}{
+		{"client with endpoints", AuthConfig{Toolkit: "github", Scheme: "OAUTH2", ClientID: "Iv1.abc", ClientSecretRef: "keyring",
+			Scopes: []string{"repo", "read:org"}, AuthURL: "https://ghe.example/login/oauth/authorize", TokenURL: "https://ghe.example/login/oauth/access_token"}},
+		{"replaced without endpoints", AuthConfig{Toolkit: "github", Scheme: "OAUTH2", ClientID: "Iv1.def", ClientSecretRef: "env:GH_SECRET"}},
+		{"another toolkit", AuthConfig{Toolkit: "slack", Scheme: "OAUTH2", ClientID: "123.456", DeviceURL: "https://slack.example/device"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := db.PutAuthConfig(ctx, tt.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.CreatedAt, got.UpdatedAt = time.Time{}, time.Time{}
+			if fmt.Sprint(got) != fmt.Sprint(tt.in) {
+				t.Fatalf("stored %+v\nwant   %+v", got, tt.in)
+			}
+		})
+	}
+	list, err := db.AuthConfigs(ctx)
+	if err != nil || len(list) != 2 || list[0].Toolkit != "github" || list[0].ClientID != "Iv1.def" || list[1].Toolkit != "slack" {
+		t.Fatalf("list: %+v, %v", list, err)
+	}
+	if _, err := db.PutAuthConfig(ctx, AuthConfig{Toolkit: "x"}); err == nil {
+		t.Fatal("a config without scheme was stored")
+	}
+	if err := db.DeleteAuthConfig(ctx, "github"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteAuthConfig(ctx, "github"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
 	}
 }
