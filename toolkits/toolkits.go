@@ -33,6 +33,7 @@
 //	[whoami]                           # optional: the tool naming the connected account, for its label
 //	tool = "ACME_GET_ME"
 //	label = ["login", "name"]          # dotted paths into its result, first non-empty wins
+//	arguments = {}                     # optional: arguments for the call
 //	[[tools]]                          # one per operation
 //	operation_id = "widgets/create"    # the document's operationId
 //	slug = "ACME_CREATE_WIDGET"        # UPPER_SNAKE, starting with the toolkit slug
@@ -42,6 +43,25 @@
 //	pitfalls = ["Traps an agent should know before calling it."]
 //	read_only = true                   # optional: override the HTTP method's annotations
 //	destructive = false                # (APIs that read or delete with POST)
+//	body_media_type = "application/json"   # optional: keep only this request body media type (see manifest.Tool)
+//	body_properties = ["name", "parents"]  # optional: keep only these request body properties (see manifest.Tool)
+//
+// # GraphQL toolkits
+//
+// A manifest with kind = "graphql" (linear/manifest.toml) has no source document and no openapi.json: base_url is
+// the GraphQL endpoint and each [[tools]] entry is one fixed operation, so an agent fills in typed variables and
+// never writes GraphQL:
+//
+//	[[tools]]
+//	slug = "ACME_CREATE_WIDGET"
+//	description = "..."
+//	result = "widgetCreate"            # dotted path into the answer's data that is the tool's result
+//	graphql = """mutation WidgetCreate($name: String!) { widgetCreate(input: {name: $name}) { id } }"""
+//	variables.name = { type = "string", description = "The widget's name." }
+//
+// Every declared variable needs a JSON schema with a description; "required" follows from the GraphQL type
+// (non-null without default) and the built-in scalars' JSON types are checked. Queries are read-only, mutations
+// not, unless read_only / destructive say otherwise. tools/graphql builds and runs these tools.
 //
 // # Adding a curated toolkit
 //
@@ -53,16 +73,41 @@
 //  4. Run `go test ./toolkits -run TestGolden -update` to record the new tools in testdata/<slug>.golden.json,
 //     then `go test ./toolkits/...`; review the golden diff and commit the manifest, openapi.json and the golden
 //     file together.
+//  5. Write toolkits/<slug>/testdata/calls.json (below) with at least one call of every tool, and run
+//     `go test ./e2e -run TestCuratedToolkits/<slug>`.
 //
 // No Go code changes: the embed patterns pick up every toolkit directory.
 //
+// A vendor without a published description gets a document of our own, e.g. hackernews/source.json, named by
+// source.spec like any other.
+//
+// # Request-level tests (testdata/calls.json)
+//
+// e2e's TestCuratedToolkits runs every call listed in toolkits/<slug>/testdata/calls.json through the built binary
+// (one `toolmux serve` session, multi-execute) against Prism mocking source.spec, the vendor's full description,
+// so each request is validated against what the vendor publishes; toolkits built from our own document are served
+// by an httptest fake registered in e2e (curatedFakes) instead. Static credentials come from the toolkit's first
+// BEARER_TOKEN, BASIC or API_KEY scheme and must reach every request, and an account connected with them must
+// pass the [whoami] call. The file is a JSON list of:
+//
+//	{"tool": "SLACK_SEND_MESSAGE", "arguments": {"channel": "C0123456789", "text": "hi"}}
+//	{"tool": "JIRA_GET_ISSUE", "arguments": {"issueIdOrKey": "NOPE-1"}, "expect_status": 404}   // a failure expected
+//	{"raw": {"method": "POST", "path": "/chat.postMessage", "query": {}, "headers": {}, "body": "text=x",
+//	         "anonymous": false, "expect_text": "channel"}, "expect_status": 422}
+//
+// Every tool of the manifest needs at least one tool entry; a call without expect_status must succeed (2xx). A raw
+// entry is sent to the mock without toolmux (with the credential unless anonymous): each toolkit needs at least
+// one with a 4xx expect_status, the negative control proving the mock validates; expect_text must appear in the
+// answer (Prism puts its validation errors in the sl-violations header).
+//
 // Warnings from openapi.Import are not returned: the tests require every curated toolkit to import without any.
 //
-// This package depends on tools, tools/openapi and its own internal/manifest. The session and the CLI import it;
+// This package depends on tools, tools/openapi, tools/graphql and its own internal/manifest. The session and the CLI import it;
 // lower packages do not.
 package toolkits
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -76,6 +121,7 @@ import (
 
 	"github.com/toolmux/toolmux/toolkits/internal/manifest"
 	"github.com/toolmux/toolmux/tools"
+	"github.com/toolmux/toolmux/tools/graphql"
 	"github.com/toolmux/toolmux/tools/openapi"
 )
 
@@ -110,6 +156,11 @@ type Definition struct {
 	// Hash is the hex SHA-256 of the manifest and the spec; it changes whenever Load's result can, so it keys
 	// the compiled catalog cache.
 	Hash string
+	// Kind is "openapi" or "graphql" (manifest kind). A GraphQL toolkit has no Spec; its tools are the manifest's
+	// fixed operations and BaseURL is its endpoint.
+	Kind string
+	// graphQL are a GraphQL toolkit's tool declarations.
+	graphQL []graphql.ToolSpec
 }
 
 // embedded is one toolkit directory read from the embedded tree.
@@ -148,8 +199,19 @@ func (d Definition) Load(ctx context.Context) (*tools.Toolkit, error) {
 }
 
 func (d Definition) load(ctx context.Context) (*tools.Toolkit, []openapi.Warning, error) {
-	tk, warnings, err := openapi.Import(ctx, d.SpecFile, d.Spec, d.Options)
-	if err != nil {
+	var tk *tools.Toolkit
+	var warnings []openapi.Warning
+	var err error
+	if d.Kind == manifest.KindGraphQL {
+		tk = &tools.Toolkit{Source: tools.SourceGraphQL}
+		for _, spec := range d.graphQL {
+			t, err := graphql.NewTool(d.Slug, spec)
+			if err != nil {
+				return nil, nil, fmt.Errorf("load built-in toolkit %s: %w (fix its manifest)", d.Slug, err)
+			}
+			tk.Tools = append(tk.Tools, t)
+		}
+	} else if tk, warnings, err = openapi.Import(ctx, d.SpecFile, d.Spec, d.Options); err != nil {
 		return nil, nil, fmt.Errorf("load built-in toolkit %s: %w (the embedded %s is broken; run `go generate ./toolkits` and rebuild)",
 			d.Slug, err, d.SpecFile)
 	}
@@ -163,6 +225,7 @@ func (d Definition) load(ctx context.Context) (*tools.Toolkit, []openapi.Warning
 	if d.WhoAmI != nil {
 		w := *d.WhoAmI
 		w.Label = slices.Clone(w.Label)
+		w.Arguments = maps.Clone(w.Arguments)
 		tk.WhoAmI = &w
 	}
 	for _, t := range tk.Tools {
@@ -176,7 +239,20 @@ func (d Definition) load(ctx context.Context) (*tools.Toolkit, []openapi.Warning
 func (e embedded) definition() Definition {
 	m := e.manifest
 	include := make(map[string]openapi.Override, len(m.Tools))
+	var gql []graphql.ToolSpec
 	for _, t := range m.Tools {
+		if m.IsGraphQL() {
+			vars := make(map[string]map[string]any, len(t.Variables))
+			for name, schema := range t.Variables {
+				vars[name] = maps.Clone(schema)
+			}
+			gql = append(gql, graphql.ToolSpec{
+				Slug: t.Slug, Name: t.Name, Description: t.Description, Important: t.Important,
+				Pitfalls: slices.Clone(t.Pitfalls), Query: t.GraphQL, ResultPath: t.Result, Variables: vars,
+				ReadOnly: t.ReadOnly, Destructive: t.Destructive,
+			})
+			continue
+		}
 		include[t.OperationID] = openapi.Override{
 			Slug:        t.Slug,
 			Name:        t.Name,
@@ -206,6 +282,8 @@ func (e embedded) definition() Definition {
 		DefaultHeaders: maps.Clone(m.Headers),
 		WhoAmI:         m.ToolsWhoAmI(),
 		Hash:           e.hash,
+		Kind:           cmp.Or(m.Kind, manifest.KindOpenAPI),
+		graphQL:        gql,
 	}
 }
 
@@ -230,9 +308,11 @@ func parse(fsys fs.FS) ([]embedded, error) {
 		if m.Slug != dir {
 			return nil, fmt.Errorf("embedded %s: slug %q differs from its directory %q; rename one", mfile, m.Slug, dir)
 		}
+		var spec []byte
 		specFile := path.Join(dir, manifest.SpecFileName)
-		spec, err := fs.ReadFile(fsys, specFile)
-		if err != nil {
+		if m.IsGraphQL() {
+			specFile = "" // the manifest is the whole toolkit
+		} else if spec, err = fs.ReadFile(fsys, specFile); err != nil {
 			return nil, fmt.Errorf("toolkit %s has no %s: %w (run `go generate ./toolkits`)", m.Slug, specFile, err)
 		}
 		h := sha256.New()

@@ -103,6 +103,9 @@ func TestDefinitionFromManifest(t *testing.T) {
 				t.Errorf("definition identity %q/%q/%q differs from the manifest's %q/%q/%q",
 					d.Name, d.Description, d.BaseURL, m.Name, m.Description, m.BaseURL)
 			}
+			if d.Kind == manifest.KindGraphQL {
+				return // no document, no importer options: graphql_test.go checks these toolkits
+			}
 			if d.SpecFile != d.Slug+"/"+manifest.SpecFileName || len(d.Spec) == 0 {
 				t.Errorf("SpecFile %q (%d bytes); want %s/%s with content", d.SpecFile, len(d.Spec), d.Slug, manifest.SpecFileName)
 			}
@@ -191,8 +194,8 @@ func TestLoad(t *testing.T) {
 			if tk.Slug != m.Slug || tk.Name != m.Name || tk.Description != m.Description || tk.BaseURL != m.BaseURL {
 				t.Errorf("toolkit identity %q %q %q %q differs from the manifest", tk.Slug, tk.Name, tk.Description, tk.BaseURL)
 			}
-			if tk.Source != tools.SourceOpenAPI {
-				t.Errorf("toolkit source = %q, want %q", tk.Source, tools.SourceOpenAPI)
+			if want := map[bool]tools.Source{false: tools.SourceOpenAPI, true: tools.SourceGraphQL}[m.IsGraphQL()]; tk.Source != want {
+				t.Errorf("toolkit source = %q, want %q", tk.Source, want)
 			}
 			if diff := cmp.Diff(m.Categories, tk.Categories); diff != "" {
 				t.Errorf("categories (-want +got):\n%s", diff)
@@ -265,6 +268,10 @@ func checkTool(t *testing.T, tk *tools.Toolkit, tool *tools.Tool, mt manifest.To
 		}
 	}
 
+	if tool.GraphQL != nil {
+		checkGraphQLTool(t, tool, mt)
+		return
+	}
 	if tool.HTTP == nil {
 		t.Fatal("no HTTP binding")
 	}
@@ -294,6 +301,17 @@ func checkTool(t *testing.T, tk *tools.Toolkit, tool *tools.Tool, mt manifest.To
 	// DELETE is idempotent in HTTP terms; accept an importer that says so, but nothing else may differ.
 	if tool.HTTP.Method == "DELETE" {
 		want.Idempotent = a.Idempotent
+	}
+	// The manifest's read_only / destructive overrides replace what the method says (APIs that read or delete
+	// with POST); a read-only tool is idempotent.
+	if mt.ReadOnly != nil {
+		want.ReadOnly = *mt.ReadOnly
+		if *mt.ReadOnly {
+			want.Idempotent = true
+		}
+	}
+	if mt.Destructive != nil {
+		want.Destructive = *mt.Destructive
 	}
 	if a != want {
 		t.Errorf("%s annotations = %+v, want %+v", tool.HTTP.Method, a, want)

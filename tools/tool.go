@@ -18,6 +18,7 @@ type Source string
 const (
 	SourceOpenAPI Source = "openapi"
 	SourceMCP     Source = "mcp"
+	SourceGraphQL Source = "graphql"
 )
 
 // Auth scheme names, as Composio spells them.
@@ -87,6 +88,8 @@ type WhoAmI struct {
 	// Label lists dotted paths into the tool's JSON result, tried in order; the first non-empty string is the
 	// account's label (e.g. ["login"] for GitHub, ["user", "team"] for Slack's auth.test).
 	Label []string `json:"label"`
+	// Arguments are the tool's arguments for the call; nil means none.
+	Arguments map[string]any `json:"arguments,omitempty"`
 }
 
 // Tool is one operation an agent can call.
@@ -108,6 +111,19 @@ type Tool struct {
 	Pitfalls []string `json:"pitfalls,omitempty"`
 	// HTTP binds the tool to an HTTP operation; nil for tools of other sources.
 	HTTP *HTTPBinding `json:"http,omitempty"`
+	// GraphQL binds the tool to one fixed GraphQL operation; nil for tools of other sources.
+	GraphQL *GraphQLBinding `json:"graphql,omitempty"`
+}
+
+// GraphQLBinding is one fixed GraphQL operation: the tool's arguments are its variables, sent as they are.
+type GraphQLBinding struct {
+	// Query is the GraphQL document holding exactly one named query or mutation.
+	Query string `json:"query"`
+	// OperationName is that operation's name, sent as operationName.
+	OperationName string `json:"operation_name"`
+	// ResultPath is a dotted path into the response's data naming the tool's result ("issueCreate"); empty means
+	// all of data.
+	ResultPath string `json:"result_path,omitempty"`
 }
 
 // HasTag reports whether the tool carries tag.

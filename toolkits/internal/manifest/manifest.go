@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"mime"
 	"net/url"
 	"path"
 	"regexp"
@@ -28,10 +29,19 @@ const FileName = "manifest.toml"
 // SpecFileName is the file name of the trimmed OpenAPI document inside a toolkit directory.
 const SpecFileName = "openapi.json"
 
+// Toolkit kinds: an OpenAPI toolkit (the default) has a trimmed openapi.json; a GraphQL toolkit declares each tool
+// as a fixed operation in the manifest and has no document.
+const (
+	KindOpenAPI = "openapi"
+	KindGraphQL = "graphql"
+)
+
 // Manifest is one curated toolkit's manifest.toml.
 type Manifest struct {
 	// Slug is the toolkit slug, lower case; it is also the toolkit's directory name.
-	Slug        string   `toml:"slug"`
+	Slug string `toml:"slug"`
+	// Kind is KindOpenAPI (or empty) or KindGraphQL; for GraphQL base_url is the endpoint.
+	Kind        string   `toml:"kind"`
 	Name        string   `toml:"name"`
 	Description string   `toml:"description"`
 	Categories  []string `toml:"categories"`
@@ -56,6 +66,9 @@ type Manifest struct {
 type WhoAmI struct {
 	Tool  string   `toml:"tool"`
 	Label []string `toml:"label"`
+	// Arguments are passed to the tool, for APIs that need one to name the account (Drive's about.get answers
+	// only the fields asked for: {fields = "user"}).
+	Arguments map[string]any `toml:"arguments"`
 }
 
 // Source is where the trimmed spec comes from.
@@ -96,7 +109,26 @@ type Tool struct {
 	// delete with POST (Slack, Google's batch calls). Unset keeps the method's.
 	ReadOnly    *bool `toml:"read_only"`
 	Destructive *bool `toml:"destructive"`
+	// BodyMediaType keeps only this media type of the request body in the trimmed document, taking the schema of
+	// the first listed one when the document lacks it. It is for descriptions converted from Google's discovery
+	// format, which list only the media-upload types ("message/rfc822", "application/octet-stream") on endpoints
+	// that also take the resource as JSON (Gmail messages.send, Drive files.create).
+	BodyMediaType string `toml:"body_media_type"`
+	// BodyProperties, when set, keeps only these properties of the request body's object schema (resolved through
+	// a local $ref). Google reuses one resource schema for input and output, so its request bodies list dozens of
+	// output-only fields (id, kind, etag, capabilities) an agent must not send.
+	BodyProperties []string `toml:"body_properties"`
+
+	// GraphQL toolkits only: GraphQL is the tool's fixed operation (one named query or mutation), Result the
+	// dotted path into the answer's data that is the tool's result, and Variables the JSON schema of each variable
+	// the operation declares (required follows from the GraphQL type).
+	GraphQL   string                    `toml:"graphql"`
+	Result    string                    `toml:"result"`
+	Variables map[string]map[string]any `toml:"variables"`
 }
+
+// IsGraphQL reports whether the manifest declares a GraphQL toolkit.
+func (m *Manifest) IsGraphQL() bool { return m.Kind == KindGraphQL }
 
 var (
 	toolkitSlugRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -154,7 +186,14 @@ func (m *Manifest) validate() error {
 	if u, err := url.Parse(m.BaseURL); err != nil || u.Scheme != "https" || u.Host == "" {
 		bad("base_url %q must be an absolute https URL", m.BaseURL)
 	}
-	if m.Source.Spec == "" {
+	if m.Kind != "" && m.Kind != KindOpenAPI && m.Kind != KindGraphQL {
+		bad("kind %q is unknown; use %q (the default) or %q", m.Kind, KindOpenAPI, KindGraphQL)
+	}
+	if m.IsGraphQL() {
+		if m.Source.Spec != "" || len(m.DropParameters) > 0 {
+			bad("a graphql toolkit has no source document: remove source.spec and drop_parameters")
+		}
+	} else if m.Source.Spec == "" {
 		bad("source.spec is empty; name the full upstream document, relative to the repository root")
 	} else if path.IsAbs(m.Source.Spec) || strings.HasPrefix(path.Clean(m.Source.Spec), "..") {
 		bad("source.spec %q must be relative to the repository root and stay inside it", m.Source.Spec)
@@ -210,12 +249,27 @@ func (m *Manifest) validate() error {
 	slugs := map[string]int{}
 	for i, t := range m.Tools {
 		where := fmt.Sprintf("tools[%d] (%s)", i, t.OperationID)
-		if t.OperationID == "" {
+		if m.IsGraphQL() {
+			where = fmt.Sprintf("tools[%d] (%s)", i, t.Slug)
+			if t.OperationID != "" || t.BodyMediaType != "" || len(t.BodyProperties) > 0 {
+				bad("%s: a graphql tool has no operation_id or body_media_type; write its operation in graphql", where)
+			}
+			if strings.TrimSpace(t.GraphQL) == "" {
+				bad("%s: graphql is empty; write the tool's query or mutation", where)
+			}
+		} else if t.GraphQL != "" || t.Result != "" || len(t.Variables) > 0 {
+			bad("%s: graphql, result and variables belong to kind = %q toolkits", where, KindGraphQL)
+		}
+		switch {
+		case m.IsGraphQL():
+		case t.OperationID == "":
 			bad("%s: operation_id is empty", where)
-		} else if j, dup := ops[t.OperationID]; dup {
-			bad("%s: operation_id also listed at tools[%d]", where, j)
-		} else {
-			ops[t.OperationID] = i
+		default:
+			if j, dup := ops[t.OperationID]; dup {
+				bad("%s: operation_id also listed at tools[%d]", where, j)
+			} else {
+				ops[t.OperationID] = i
+			}
 		}
 		switch {
 		case !toolSlugRE.MatchString(t.Slug):
@@ -230,6 +284,16 @@ func (m *Manifest) validate() error {
 		}
 		if strings.TrimSpace(t.Description) == "" {
 			bad("%s: description is empty; say what it does, its key arguments and what it returns", where)
+		}
+		if t.BodyMediaType != "" {
+			if mt, _, err := mime.ParseMediaType(t.BodyMediaType); err != nil || mt != t.BodyMediaType || !strings.Contains(mt, "/") {
+				bad("%s: body_media_type %q must be a bare media type such as \"application/json\"", where, t.BodyMediaType)
+			}
+		}
+		for k, p := range t.BodyProperties {
+			if strings.TrimSpace(p) == "" || slices.Index(t.BodyProperties, p) != k {
+				bad("%s: body_properties[%d] %q is empty or repeated", where, k, p)
+			}
 		}
 		for k, p := range t.Pitfalls {
 			if strings.TrimSpace(p) == "" {
@@ -258,7 +322,7 @@ func (m *Manifest) ToolsWhoAmI() *tools.WhoAmI {
 	if m.WhoAmI == nil {
 		return nil
 	}
-	return &tools.WhoAmI{Tool: m.WhoAmI.Tool, Label: slices.Clone(m.WhoAmI.Label)}
+	return &tools.WhoAmI{Tool: m.WhoAmI.Tool, Label: slices.Clone(m.WhoAmI.Label), Arguments: maps.Clone(m.WhoAmI.Arguments)}
 }
 
 // Operation returns the tool entry for an operationId.

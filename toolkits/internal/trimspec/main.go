@@ -64,6 +64,10 @@ func run(dir, out string, only []string, log io.Writer) error {
 			continue
 		}
 		data, stats, err := generate(root, filepath.Join(dir, name))
+		if errors.Is(err, errGraphQL) {
+			fmt.Fprintf(log, "trimspec: %s: GraphQL toolkit, nothing to generate\n", name)
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("toolkit %s: %w", name, err)
 		}
@@ -79,6 +83,9 @@ func run(dir, out string, only []string, log io.Writer) error {
 	}
 	return nil
 }
+
+// errGraphQL is generate's answer for a GraphQL toolkit, which has no document to trim.
+var errGraphQL = errors.New("graphql toolkit")
 
 // stats summarises one generated document.
 type stats struct {
@@ -98,6 +105,9 @@ func generate(root, toolkitDir string) ([]byte, stats, error) {
 	}
 	if base := filepath.Base(toolkitDir); m.Slug != base {
 		return nil, stats{}, fmt.Errorf("manifest slug %q differs from its directory %q; rename one", m.Slug, base)
+	}
+	if m.IsGraphQL() {
+		return nil, stats{}, errGraphQL
 	}
 	src := filepath.Join(root, filepath.FromSlash(m.Source.Spec))
 	full, err := os.ReadFile(src)

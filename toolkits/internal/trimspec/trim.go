@@ -99,7 +99,16 @@ func trim(doc map[string]any, m *manifest.Manifest) (map[string]any, error) {
 					}
 				}
 			}
-			trimmed := trimOperation(op, t)
+			trimmed, err := trimOperation(op, t, doc)
+			if err != nil {
+				return nil, fmt.Errorf("operation %s: %w", id, err)
+			}
+			dropBodyFields(trimmed, m.DropParameters)
+			if method == "get" || method == "head" {
+				// OpenAPI: a request body on a method without defined body semantics SHALL be ignored. Converted
+				// documents (Notion's, from Postman) carry empty ones that would become a meaningless argument.
+				delete(trimmed, "requestBody")
+			}
 			if params, ok := op["parameters"]; ok {
 				if kept := keepParameters(params, doc, m.DropParameters); len(kept) > 0 {
 					trimmed["parameters"] = clean(kept)
@@ -161,7 +170,7 @@ func trim(doc map[string]any, m *manifest.Manifest) (map[string]any, error) {
 }
 
 // trimOperation keeps what an importer turns into a tool: parameters, request body, tags and success responses.
-func trimOperation(op map[string]any, t manifest.Tool) map[string]any {
+func trimOperation(op map[string]any, t manifest.Tool, doc map[string]any) (map[string]any, error) {
 	out := map[string]any{"operationId": t.OperationID, "description": t.Description}
 	if t.Name != "" {
 		out["summary"] = t.Name
@@ -190,7 +199,105 @@ func trimOperation(op map[string]any, t manifest.Tool) map[string]any {
 		responses["default"] = map[string]any{"description": "Response"}
 	}
 	out["responses"] = responses
-	return out
+	if t.BodyMediaType != "" {
+		body, err := withMediaType(out["requestBody"], t.BodyMediaType)
+		if err != nil {
+			return nil, err
+		}
+		out["requestBody"] = body
+	}
+	if len(t.BodyProperties) > 0 {
+		body, err := withProperties(out["requestBody"], t.BodyProperties, doc)
+		if err != nil {
+			return nil, err
+		}
+		out["requestBody"] = body
+	}
+	return out, nil
+}
+
+// withProperties returns an inline request body whose object schemas (one per media type, resolved through a
+// local #/components/schemas reference) keep only the named properties. A name the schema lacks is an error.
+func withProperties(body any, keep []string, doc map[string]any) (any, error) {
+	rb, _ := body.(map[string]any)
+	content, _ := rb["content"].(map[string]any)
+	if len(content) == 0 {
+		return nil, fmt.Errorf("body_properties is set but the operation has no inline request body content; remove body_properties")
+	}
+	components, _ := doc["components"].(map[string]any)
+	schemas, _ := components["schemas"].(map[string]any)
+	outContent := map[string]any{}
+	for _, mt := range slices.Sorted(maps.Keys(content)) {
+		media, _ := content[mt].(map[string]any)
+		schema, _ := media["schema"].(map[string]any)
+		if ref, ok := schema["$ref"].(string); ok {
+			kind, name, ok := splitRef(ref)
+			if !ok || kind != "schemas" {
+				return nil, fmt.Errorf("body_properties: request body schema %q is not a local schema reference", ref)
+			}
+			resolved, _ := schemas[name].(map[string]any)
+			if resolved == nil {
+				return nil, fmt.Errorf("body_properties: request body schema %q points at nothing", ref)
+			}
+			schema, _ = clean(resolved).(map[string]any)
+		}
+		props, _ := schema["properties"].(map[string]any)
+		if len(props) == 0 {
+			return nil, fmt.Errorf("body_properties: the %s request body is not an object schema with properties", mt)
+		}
+		kept := map[string]any{}
+		var missing []string
+		for _, name := range keep {
+			p, ok := props[name]
+			if !ok {
+				missing = append(missing, name)
+				continue
+			}
+			kept[name] = p
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("body_properties: the %s request body has no properties %s (have: %s)", mt,
+				strings.Join(missing, ", "), strings.Join(slices.Sorted(maps.Keys(props)), ", "))
+		}
+		out := maps.Clone(schema)
+		out["properties"] = kept
+		if req := asSlice(schema["required"]); len(req) > 0 {
+			var r []any
+			for _, x := range req {
+				if name, _ := x.(string); slices.Contains(keep, name) {
+					r = append(r, x)
+				}
+			}
+			if len(r) > 0 {
+				out["required"] = r
+			} else {
+				delete(out, "required")
+			}
+		}
+		m := maps.Clone(media)
+		m["schema"] = out
+		outContent[mt] = m
+	}
+	out := maps.Clone(rb)
+	out["content"] = outContent
+	return out, nil
+}
+
+// withMediaType returns an inline request body whose content is only mediaType: the document's own entry for it,
+// else the first listed entry (by media type) under that name.
+func withMediaType(body any, mediaType string) (any, error) {
+	rb, _ := body.(map[string]any)
+	content, _ := rb["content"].(map[string]any)
+	if len(content) == 0 {
+		return nil, fmt.Errorf("body_media_type is set but the operation has no inline request body content; remove body_media_type")
+	}
+	media, ok := content[mediaType]
+	if !ok {
+		media = content[slices.Sorted(maps.Keys(content))[0]]
+	}
+	out := maps.Clone(rb)
+	out["content"] = map[string]any{mediaType: media}
+	return out, nil
 }
 
 // trimResponse keeps a response's description and the schema of its JSON content; headers and links go.
@@ -277,12 +384,10 @@ func clean(v any) any {
 }
 
 // keepParameters returns the parameter list without the parameters named in drop, looking through local
-// #/components/parameters references for the name.
+// #/components/parameters references for the name. Parameters with an empty name (invalid OpenAPI, left by converters
+// from other formats) go too.
 func keepParameters(params any, doc map[string]any, drop []string) []any {
 	list := asSlice(params)
-	if len(drop) == 0 {
-		return list
-	}
 	components, _ := doc["components"].(map[string]any)
 	section, _ := components["parameters"].(map[string]any)
 	var kept []any
@@ -293,12 +398,45 @@ func keepParameters(params any, doc map[string]any, drop []string) []any {
 				pm, _ = section[name].(map[string]any)
 			}
 		}
-		if name, _ := pm["name"].(string); name != "" && slices.Contains(drop, name) {
+		if name, ok := pm["name"].(string); ok && (name == "" || slices.Contains(drop, name)) {
 			continue
 		}
 		kept = append(kept, p)
 	}
 	return kept
+}
+
+// dropBodyFields removes the fields named in drop from an operation's inline form bodies
+// (application/x-www-form-urlencoded, multipart/form-data): APIs such as Slack's accept the credential as a form
+// field as well as a parameter, and toolmux injects it. JSON bodies are data and stay untouched.
+func dropBodyFields(op map[string]any, drop []string) {
+	if len(drop) == 0 {
+		return
+	}
+	body, _ := op["requestBody"].(map[string]any)
+	content, _ := body["content"].(map[string]any)
+	for _, mt := range []string{"application/x-www-form-urlencoded", "multipart/form-data"} {
+		media, _ := content[mt].(map[string]any)
+		schema, _ := media["schema"].(map[string]any)
+		props, _ := schema["properties"].(map[string]any)
+		if props == nil {
+			continue
+		}
+		for _, name := range drop {
+			delete(props, name)
+		}
+		var kept []any
+		for _, r := range asSlice(schema["required"]) {
+			if s, _ := r.(string); !slices.Contains(drop, s) {
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) > 0 {
+			schema["required"] = kept
+		} else {
+			delete(schema, "required")
+		}
+	}
 }
 
 func dropped(key string) bool {
