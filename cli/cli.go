@@ -65,6 +65,7 @@ func Run(ctx context.Context, args []string, streams IO) error {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.RunE = runRoot(g)
 	root.SetIn(streams.In)
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
@@ -79,6 +80,7 @@ func Run(ctx context.Context, args []string, streams IO) error {
 		newConfigCmd(g), newDoctorCmd(g), newVersionCmd(g),
 	)
 	root.AddCommand(newConnectCmd(g), newConnectionsCmd(g), newAuthConfigsCmd(g))
+	root.AddCommand(newUsersCmd(g))
 	markUsageErrors(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &ExitCodeError{ExitUsage, fmt.Errorf("%w (see `%s --help`)", err, c.CommandPath())}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -81,28 +82,7 @@ func newConfigCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return &ExitCodeError{ExitConfig, err}
 			}
-			var problems []string
-			for _, t := range cfg.Toolkits {
-				if t.Type == "mcp" {
-					if _, err := exec.LookPath(t.Command); err != nil {
-						problems = append(problems, fmt.Sprintf("toolkits %q: command %s: %v", t.Slug, t.Command, err))
-					}
-					continue
-				}
-				if _, err := os.Stat(cfg.SpecPath(t)); err != nil {
-					problems = append(problems, fmt.Sprintf("toolkits %q: spec %s: %v", t.Slug, cfg.SpecPath(t), err))
-				}
-			}
-			for slug, a := range cfg.Auth {
-				for _, ref := range []string{a.Token, a.Password} {
-					if ref == "" {
-						continue
-					}
-					if _, err := config.ResolveSecret(ref); err != nil {
-						problems = append(problems, fmt.Sprintf("auth.%s: %v", slug, err))
-					}
-				}
-			}
+			problems := configProblems(cfg)
 			name := p
 			if name == "" {
 				name = "embedded default config"
@@ -114,8 +94,40 @@ func newConfigCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(initCmd, path, validate)
+	cmd.AddCommand(initCmd, path, validate, newClientConfigCmd(g))
 	return cmd
+}
+
+// configProblems lists what a config that loads still gets wrong: missing specs and commands, unset secret
+// variables.
+func configProblems(cfg *config.Config) []string {
+	var problems []string
+	for _, t := range cfg.Toolkits {
+		if t.Type == "mcp" {
+			if t.Command == "" {
+				continue // a remote server (url)
+			}
+			if _, err := exec.LookPath(t.Command); err != nil {
+				problems = append(problems, fmt.Sprintf("toolkits %q: command %s: %v", t.Slug, t.Command, err))
+			}
+			continue
+		}
+		if _, err := os.Stat(cfg.SpecPath(t)); err != nil {
+			problems = append(problems, fmt.Sprintf("toolkits %q: spec %s: %v", t.Slug, cfg.SpecPath(t), err))
+		}
+	}
+	for slug, a := range cfg.Auth {
+		for _, ref := range []string{a.Token, a.Password} {
+			if ref == "" {
+				continue
+			}
+			if _, err := config.ResolveSecret(ref); err != nil {
+				problems = append(problems, fmt.Sprintf("auth.%s: %v", slug, err))
+			}
+		}
+	}
+	slices.Sort(problems)
+	return problems
 }
 
 // commentOut turns every setting and table header into a comment, keeping the documentation.

@@ -26,30 +26,52 @@ func newToolkitsCmd(g *globals) *cobra.Command {
 
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List toolkits with their tool counts and where they come from",
+		Short: "List toolkits: tool counts, auth schemes and your connection status",
 		Args:  cobra.NoArgs,
 		RunE: g.withCatalog(func(cmd *cobra.Command, _ []string, e *env, cat *session.Catalog) error {
 			type row struct {
-				Slug    string `json:"slug"`
-				Name    string `json:"name"`
-				Tools   int    `json:"tools"`
-				BaseURL string `json:"base_url"`
-				Auth    string `json:"auth"`
+				Slug    string   `json:"slug"`
+				Name    string   `json:"name"`
+				Tools   int      `json:"tools"`
+				BaseURL string   `json:"base_url"`
+				Schemes []string `json:"auth_schemes"`
+				// Auth is the connection status for the user (ACTIVE, NOT_CONNECTED, INITIATED, EXPIRED, FAILED), as
+				// COMPOSIO_MANAGE_CONNECTIONS reports it; Connected says whether calls carry credentials.
+				Auth      string `json:"auth"`
+				Connected bool   `json:"connected"`
+				Message   string `json:"status_message"`
 			}
-			var rows []row
+			rows := []row{}
 			for _, tk := range cat.Toolkits() {
-				_, status, _ := e.auth.Status(cmd.Context(), e.user, tk)
-				rows = append(rows, row{tk.Slug, tk.Name, len(tk.Tools), tk.BaseURL, status})
+				active, status, msg := e.auth.Status(cmd.Context(), e.user, tk)
+				schemes := []string{}
+				for _, s := range tk.AuthSchemes {
+					if !slices.Contains(schemes, s.Scheme) {
+						schemes = append(schemes, s.Scheme)
+					}
+				}
+				rows = append(rows, row{tk.Slug, tk.Name, len(tk.Tools), tk.BaseURL, schemes, status, active, msg})
 			}
 			if asJSON {
-				return printJSON(g.io.Out, map[string]any{"toolkits": rows, "problems": nonNil(cat.Problems)})
+				return printJSON(g.io.Out, map[string]any{"user": e.user, "toolkits": rows, "problems": nonNil(cat.Problems)})
 			}
-			tb := newTable(g.io.Out, "SLUG", "NAME", "TOOLS", "AUTH", "BASE URL")
+			tb := newTable(g.io.Out, "SLUG", "NAME", "TOOLS", "AUTH SCHEMES", "STATUS", "BASE URL")
+			needs := 0
 			for _, r := range rows {
-				tb.row(r.Slug, r.Name, fmt.Sprint(r.Tools), r.Auth, r.BaseURL)
+				schemes := strings.Join(r.Schemes, ",")
+				if schemes == "" {
+					schemes = "-"
+				}
+				tb.row(r.Slug, r.Name, fmt.Sprint(r.Tools), schemes, r.Auth, r.BaseURL)
+				if !r.Connected {
+					needs++
+				}
 			}
 			if err := tb.flush(); err != nil {
 				return err
+			}
+			if needs > 0 {
+				fmt.Fprintf(g.io.Out, "\nStatus is for user %s. Public endpoints work without an account; connect one with `toolmux connect SLUG` (`toolmux toolkits show SLUG` says how).\n", e.user)
 			}
 			for _, p := range cat.Problems {
 				fmt.Fprintln(g.io.Err, "not loaded:", p)
@@ -183,7 +205,7 @@ Importing again with the same --slug replaces the earlier import.`,
 			return usageError("no imported toolkit %q (toolkits declared in the config are removed there)", args[0])
 		}),
 	}
-	cmd.AddCommand(list, show, importCmd, remove)
+	cmd.AddCommand(list, show, importCmd, remove, newAddMCPCmd(g))
 	return cmd
 }
 

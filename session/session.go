@@ -25,10 +25,17 @@ import (
 	"github.com/toolmux/toolmux/tools"
 )
 
-// Version is toolmux's version, set at build time with -ldflags "-X github.com/toolmux/toolmux/session.Version=v1.2.3".
+// Version is toolmux's version: the one set at build time with
+// -ldflags "-X github.com/toolmux/toolmux/session.releaseVersion=1.2.3", else the module's, else a development one.
 var Version = buildVersion()
 
+// releaseVersion is set by the linker (-X only sets string variables without an initializer function).
+var releaseVersion string
+
 func buildVersion() string {
+	if releaseVersion != "" {
+		return strings.TrimPrefix(releaseVersion, "v")
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return strings.TrimPrefix(bi.Main.Version, "v")
 	}
@@ -51,6 +58,10 @@ type Options struct {
 	// Connections reports toolkits' connection status in search results.
 	Connections Connections
 	Logger      *slog.Logger
+
+	// HideUnconnected leaves out of ExposedTools the tools of toolkits whose calls would carry no credentials
+	// (config serve.hide_unconnected).
+	HideUnconnected bool
 }
 
 // Session is one user's working context. Its methods are safe for concurrent use.
@@ -59,6 +70,7 @@ type Session struct {
 	ephemeral   bool
 	filter      tools.Filter
 	expose      []string
+	hideUnconn  bool
 	exec        config.Execution
 	wb          workbench
 	db          *store.DB
@@ -152,11 +164,12 @@ func Open(ctx context.Context, db *store.DB, catalog *CatalogFuture, opts Option
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Session{
-		id: opts.Name, user: opts.UserID, ephemeral: opts.Ephemeral, filter: opts.Filter, expose: opts.Expose,
+		id: opts.Name, user: opts.UserID, ephemeral: opts.Ephemeral, filter: opts.Filter, expose: opts.Expose, hideUnconn: opts.HideUnconnected,
 		exec: opts.Execution, db: db, catalog: catalog, log: log.With("session_id", opts.Name), connections: opts.Connections,
 		filesDir: FilesDir(opts.StateDir, opts.UserID, opts.Name),
 	}
 	s.wb.cfg = opts.Workbench
+	s.wireLabeler(opts.Connections)
 	saved, err := json.Marshal(struct {
 		Filter tools.Filter `json:"filter"`
 		Expose []string     `json:"expose,omitempty"`
@@ -237,7 +250,7 @@ func (s *Session) ExposedTools(ctx context.Context, all bool) ([]*tools.Tool, er
 				out = append(out, t)
 			}
 		}
-		return out, nil
+		return s.connectedOnly(ctx, out), nil
 	}
 	for _, slug := range s.expose {
 		t := cat.Tool(slug)
@@ -250,7 +263,7 @@ func (s *Session) ExposedTools(ctx context.Context, all bool) ([]*tools.Tool, er
 			out = append(out, t)
 		}
 	}
-	return out, nil
+	return s.connectedOnly(ctx, out), nil
 }
 
 // ready waits until the session row is in the store.
