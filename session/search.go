@@ -79,13 +79,15 @@ const MaxSearchLimit = 20
 // maxUseCaseBytes is refused; descriptions are cut to a sentence or two; full input schemas are included for the
 // primary tools, best first, while the query's schema budget lasts.
 const (
-	maxUseCaseBytes    = 4096
-	primaryDescBytes   = 240
-	relatedDescBytes   = 110
-	schemaBudgetBytes  = 2600
-	maxEchoedUseCase   = 300
-	maxQueriesPerCall  = 7
-	defaultSearchLimit = 5
+	maxUseCaseBytes   = 4096
+	primaryDescBytes  = 240
+	relatedDescBytes  = 110
+	schemaBudgetBytes = 2600
+	// responseBudgetBytes is what a response may take per query (about 1,500 tokens) before schemas are dropped.
+	responseBudgetBytes = 6000
+	maxEchoedUseCase    = 300
+	maxQueriesPerCall   = 7
+	defaultSearchLimit  = 5
 )
 
 // Search runs the queries in parallel over the tools the session may see.
@@ -128,14 +130,27 @@ func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 			if q.KnownFields != "" {
 				text += " " + q.KnownFields
 			}
-			hits := ix.Search(text, allow, limit)
+			// One search over the whole catalog usually answers both questions: the best tools the session may use,
+			// and the good ones its filter hides. A tool's score does not depend on which others are allowed, so
+			// the allowed hits of the unfiltered ranking are the filtered ranking; only when too few of them are
+			// allowed does a filtered search look deeper.
+			all := ix.Search(text, nil, limit+3)
+			var hits []tools.Hit
+			for _, h := range all {
+				if len(hits) < limit && allow(h.Tool) {
+					hits = append(hits, h)
+				}
+			}
+			if len(hits) < limit && len(all) == limit+3 {
+				hits = ix.Search(text, allow, limit)
+			}
 			out.Results[i] = s.queryResult(i, q, hits)
 			// Good hits the filter hides are named so the agent is not misled into thinking they do not exist.
 			best := 0.0
 			if len(hits) > 0 {
 				best = hits[0].Score
 			}
-			for _, h := range ix.Search(text, nil, 3) {
+			for _, h := range all[:min(3, len(all))] {
 				if !s.filter.Allows(h.Tool) && h.Score >= best {
 					restricted[i] = append(restricted[i], h.Tool.Slug)
 				}
@@ -145,23 +160,37 @@ func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 	}
 	_ = g.Wait()
 	toolkitsSeen := map[string]bool{}
-	for _, r := range out.Results {
-		// Each query's primary tools get their input schema, best first, while its budget lasts; the agent fetches
-		// the others with GET_TOOL_SCHEMAS (hasFullSchema false says so).
-		budget := schemaBudgetBytes
-		for _, slug := range r.PrimaryToolSlugs {
-			t := cat.Tool(slug)
-			toolkitsSeen[t.Toolkit] = true
-			if prev, ok := out.ToolSchemas[slug]; ok && prev.HasFullSchema {
-				continue
+	// Primary tools get their input schema while two budgets last: the query's own and the call's. The call's is
+	// one query budget plus half a budget for each further query, so a call of seven queries carries about four
+	// budgets of schemas, not seven. Each query's best tool goes first; the agent fetches the others with
+	// GET_TOOL_SCHEMAS (hasFullSchema false says so).
+	callBudget := schemaBudgetBytes + schemaBudgetBytes*(len(out.Results)-1)/2
+	queryBudget := make([]int, len(out.Results))
+	for pass := range 2 {
+		for qi, r := range out.Results {
+			if pass == 0 {
+				queryBudget[qi] = schemaBudgetBytes
 			}
-			ts := briefSchema(t, primaryDescBytes)
-			if len(t.InputSchema) <= budget {
-				ts.InputSchema, ts.HasFullSchema = t.InputSchema, true
-				budget -= len(t.InputSchema)
+			for j, slug := range r.PrimaryToolSlugs {
+				if (pass == 0) != (j == 0) {
+					continue
+				}
+				t := cat.Tool(slug)
+				toolkitsSeen[t.Toolkit] = true
+				if prev, ok := out.ToolSchemas[slug]; ok && prev.HasFullSchema {
+					continue
+				}
+				ts := briefSchema(t, primaryDescBytes)
+				if n := len(t.InputSchema); n <= queryBudget[qi] && (pass == 0 || n <= callBudget) {
+					ts.InputSchema, ts.HasFullSchema = t.InputSchema, true
+					queryBudget[qi] -= n
+					callBudget -= n
+				}
+				out.ToolSchemas[slug] = ts
 			}
-			out.ToolSchemas[slug] = ts
 		}
+	}
+	for _, r := range out.Results {
 		for _, slug := range r.RelatedToolSlugs {
 			if _, ok := out.ToolSchemas[slug]; !ok {
 				out.ToolSchemas[slug] = briefSchema(cat.Tool(slug), relatedDescBytes)
@@ -197,7 +226,42 @@ func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 		mem = map[string][]string{}
 	}
 	out.Memory = mem
+	trimToBudget(out)
 	return out, nil
+}
+
+// trimToBudget keeps a response near responseBudgetBytes a query: while it is over, the largest input schema of a
+// tool that is not some query's best is left out (hasFullSchema false), so pitfalls, plans and connection help
+// crowd out schemas the agent can fetch, never the other way round.
+func trimToBudget(out *SearchResult) {
+	budget := responseBudgetBytes * len(out.Results)
+	data, err := json.Marshal(out)
+	if err != nil || len(data) <= budget {
+		return
+	}
+	size := len(data)
+	best := map[string]bool{}
+	for _, r := range out.Results {
+		if len(r.PrimaryToolSlugs) > 0 {
+			best[r.PrimaryToolSlugs[0]] = true
+		}
+	}
+	for size > budget {
+		drop := ""
+		for slug, ts := range out.ToolSchemas {
+			if ts.HasFullSchema && !best[slug] && (drop == "" || len(ts.InputSchema) > len(out.ToolSchemas[drop].InputSchema) ||
+				len(ts.InputSchema) == len(out.ToolSchemas[drop].InputSchema) && slug < drop) {
+				drop = slug
+			}
+		}
+		if drop == "" {
+			return
+		}
+		ts := out.ToolSchemas[drop]
+		size -= len(ts.InputSchema) + len(`,"input_schema":`) + len("true") - len("false")
+		ts.InputSchema, ts.HasFullSchema = nil, false
+		out.ToolSchemas[drop] = ts
+	}
 }
 
 func (s *Session) connectionStatus(ctx context.Context, tk *tools.Toolkit) ConnectionStatus {

@@ -115,3 +115,37 @@ func TestBrief(t *testing.T) {
 		})
 	}
 }
+
+func TestTrimToBudget(t *testing.T) {
+	schema := func(n int) json.RawMessage {
+		return json.RawMessage(`{"description":"` + strings.Repeat("x", n) + `"}`)
+	}
+	out := &SearchResult{
+		Results: []QueryResult{{PrimaryToolSlugs: []string{"A_BEST", "A_SMALL", "A_BIG"}}},
+		ToolSchemas: map[string]ToolSchema{
+			"A_BEST":  {ToolSlug: "A_BEST", InputSchema: schema(3000), HasFullSchema: true},
+			"A_SMALL": {ToolSlug: "A_SMALL", InputSchema: schema(1500), HasFullSchema: true},
+			"A_BIG":   {ToolSlug: "A_BIG", InputSchema: schema(2500), HasFullSchema: true},
+		},
+	}
+	trimToBudget(out)
+	data, _ := json.Marshal(out)
+	if len(data) > responseBudgetBytes {
+		t.Errorf("trimmed response is %d bytes, want at most %d", len(data), responseBudgetBytes)
+	}
+	if !out.ToolSchemas["A_BEST"].HasFullSchema {
+		t.Error("the best tool's schema was dropped")
+	}
+	if out.ToolSchemas["A_BIG"].HasFullSchema || out.ToolSchemas["A_BIG"].InputSchema != nil {
+		t.Error("the largest other schema should go first")
+	}
+	if !out.ToolSchemas["A_SMALL"].HasFullSchema {
+		t.Error("A_SMALL was dropped although dropping A_BIG was enough")
+	}
+	// Under budget: nothing changes.
+	small := &SearchResult{Results: []QueryResult{{PrimaryToolSlugs: []string{"B"}}}, ToolSchemas: map[string]ToolSchema{"B": {InputSchema: schema(10), HasFullSchema: true}}}
+	trimToBudget(small)
+	if !small.ToolSchemas["B"].HasFullSchema {
+		t.Error("a response under budget was trimmed")
+	}
+}

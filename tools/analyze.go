@@ -14,17 +14,27 @@ import (
 // word). When clean is true, URLs, HTML tags and character entities are skipped. emit must not keep w: the buffer
 // is reused.
 func splitWords(text string, clean bool, emit func(w []byte)) {
+	splitWordsCase(text, clean, func(w []byte, _ bool) { emit(w) })
+}
+
+// splitWordsCase is splitWords that also says whether each word was written in title case: an upper-case letter
+// at the start of a token followed by lower-case letters ("Premium", "Maria"; not "PDF", "iPhone" or the "Hub" of
+// "GitHub").
+func splitWordsCase(text string, clean bool, emit func(w []byte, title bool)) {
 	var buf []byte
 	var stack [64]byte
 	buf = stack[:0]
 	// prevKind is the kind of the previous rune in the current word: 0 none, 1 lower, 2 upper, 3 digit, 4 other letter.
 	prevKind := 0
+	// title tracks the current word: 1 it started upper-case at a token start, 2 and continued lower-case, 0 no.
+	title, tokenStart := 0, true
 	flush := func() {
 		if len(buf) > 0 {
-			emit(buf)
+			emit(buf, title == 2)
 			buf = buf[:0]
 		}
 		prevKind = 0
+		title, tokenStart = 0, true
 	}
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -74,9 +84,24 @@ func splitWords(text string, clean bool, emit func(w []byte)) {
 				}
 			}
 			if split {
-				emit(buf)
+				emit(buf, title == 2)
 				buf = buf[:0]
+				title = 0
 			}
+		}
+		switch {
+		case len(buf) == 0:
+			title = 0
+			if kind == 2 && tokenStart {
+				title = 1
+			}
+			tokenStart = false
+		case title == 1 && kind == 1:
+			title = 2
+		case title == 2 && kind != 1:
+			title = 0
+		case title == 1 && kind != 1:
+			title = 0
 		}
 		if r < utf8.RuneSelf {
 			if kind == 2 {

@@ -92,6 +92,9 @@ func TestSegment(t *testing.T) {
 		{"gettasksforusertasklist", []string{"get", "tasks", "for", "user", "task", "list"}},
 		{"postmessage", []string{"post", "message"}},
 		{"zzzunknown", []string{"zzzunknown"}},
+		{"postamessage", []string{"post", "a", "message"}}, // an article between words
+		{"apost", []string{"apost"}},                       // but not at the start
+		{"posta", []string{"posta"}},                       // nor at the end
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, segment(tt.in, words)); diff != "" {
@@ -126,5 +129,38 @@ func TestForEachSentenceAndBoilerplate(t *testing.T) {
 	ix := NewIndex(ts)
 	if hits := ix.Search("personal access tokens scope", nil, 5); len(hits) != 0 {
 		t.Errorf("boilerplate words were indexed: %v", hits)
+	}
+}
+
+func TestSplitWordsCase(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string // title-case words
+	}{
+		{"upgrade Acme from the Basic tier to Premium", []string{"acme", "basic", "premium"}},
+		{"attach the PDF to GitHub issue 42", []string{"git"}}, // "PDF" is an acronym; "Hub" splits a camelCase word
+		{"ask Über-Ärzte", []string{"über", "ärzte"}},
+		{"iPhone and macOS", nil},
+		{"A", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			var got, all []string
+			splitWordsCase(tt.in, true, func(w []byte, title bool) {
+				all = append(all, string(w))
+				if title {
+					got = append(got, string(w))
+				}
+			})
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("title-case words of %q (-want +got):\n%s", tt.in, diff)
+			}
+			var plain []string
+			splitWords(tt.in, true, func(w []byte) { plain = append(plain, string(w)) })
+			if diff := cmp.Diff(plain, all); diff != "" {
+				t.Errorf("splitWordsCase and splitWords split %q differently (-splitWords +splitWordsCase):\n%s", tt.in, diff)
+			}
+		})
 	}
 }

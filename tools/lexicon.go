@@ -44,6 +44,9 @@ type entry struct {
 type lexicon struct {
 	entries   map[string]*entry
 	irregular map[string]string // "got" → "get", "people" → "person"
+	// verbs are the verbs of the classes as written ("set", "invite"), which nouns of the same stem ("settings",
+	// "invitation") are not.
+	verbs     map[string]bool
 	maxPhrase int
 }
 
@@ -55,7 +58,7 @@ var (
 // defaultLexicon returns the lexicon, built on first use (a few milliseconds).
 func defaultLexicon() *lexicon {
 	lexOnce.Do(func() {
-		lex = &lexicon{entries: map[string]*entry{}, irregular: map[string]string{}}
+		lex = &lexicon{entries: map[string]*entry{}, irregular: map[string]string{}, verbs: map[string]bool{}}
 		lex.addWordNet(wordnetTable)
 		lex.addCurated(restVocabulary)
 		lex.addVerbs(verbClasses)
@@ -195,6 +198,9 @@ func (l *lexicon) addVerbs(text string) {
 			idiom := strings.HasPrefix(v, "!")
 			v = strings.TrimPrefix(v, "!")
 			key, n := stemPhrase(v)
+			if n == 1 {
+				l.verbs[v] = true
+			}
 			e := l.get(key, n, !idiom && n == 1)
 			if !idiom && n == 1 {
 				e.literal = true

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"hash/fnv"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -48,16 +49,24 @@ type SearchParams struct {
 	// ParamPenalty lowers tools per path parameter, DeprecatedPenalty deprecated ones: ties go to the simple,
 	// canonical operation.
 	ParamPenalty, DeprecatedPenalty float32
+	// AdminPenalty lowers administrators' variants of operations ("admin.conversations.invite",
+	// "/admin/users") unless the query asks for admin.
+	AdminPenalty float32
 	// NamePrecision is the exponent of the share of a tool's name words the query matches: of two tools that match
 	// the query alike, the one whose name says no more than the query asks ("list releases" over "get immutable
 	// releases settings repositories") ranks first (0 turns it off).
 	NamePrecision float32
 	// Quoted scales words in quotes: names and values of the user's things.
 	Quoted float32
+	// ProperNoun scales words capitalised inside a sentence ("upgrade Acme to Premium"): names of the user's things.
+	ProperNoun float32
 	// ResourceMatch multiplies tools whose resource (the last static segment of the path: "reviews" in
 	// /pulls/{n}/reviews) the object of the query's verb names ("get the reviews on a PR"): the object is what the
 	// operation acts on, not a parent or a word of its description (1 turns it off).
 	ResourceMatch float32
+	// ParamPhrase multiplies tools that take a parameter whose several words the query says in order ("cancel
+	// the subscription at period end" → cancel_at_period_end, "change the start time" → start_time).
+	ParamPhrase float32
 	// Idiom is the least weight of what an idiom of the lexicon stands for ("health check" → status update),
 	// whose own words are not searched.
 	Idiom float32
@@ -87,9 +96,12 @@ var DefaultSearchParams = SearchParams{
 	Affinity:          0.3,
 	ParamPenalty:      0.02,
 	DeprecatedPenalty: 0.15,
+	AdminPenalty:      0.15,
 	Expansion:         1,
 	VerbWeight:        0.5,
 	Quoted:            0.2,
+	ProperNoun:        0.35,
+	ParamPhrase:       1.5,
 	ResourceMatch:     1.25,
 	Idiom:             1,
 	NamePrecision:     0.3,
@@ -116,13 +128,23 @@ type Index struct {
 	kit      []int32
 	prior    []float32
 	nameLen  []uint8 // distinct terms of each tool's action and name fields
+	admin    []bool  // the tool is an administrators' variant (see SearchParams.AdminPenalty)
 	kits     []string
 	kitSize  []int32
 	appKeys  map[string][]int32
 	// actionVerbs are the stems of the verbs the catalog's write operations are named by (see actionVerb).
 	actionVerbs map[string]bool
-	lex         *lexicon
-	pool        sync.Pool
+	// fields are the multi-word names of the tools' body and query parameters, by their first stem: a query that
+	// names one ("cancel at period end", "start time") asks for the operations that take it.
+	fields map[string][]paramPhrase
+	lex    *lexicon
+	pool   sync.Pool
+}
+
+// paramPhrase is a parameter name of several words (stems) and the tools that take it.
+type paramPhrase struct {
+	terms []string
+	docs  []int32
 }
 
 type posting struct {
@@ -150,6 +172,7 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 	ix.kit = make([]int32, n)
 	ix.prior = make([]float32, n)
 	ix.nameLen = make([]uint8, n)
+	ix.admin = make([]bool, n)
 	ix.indexToolkits()
 
 	st := stemmer{}
@@ -211,12 +234,19 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 				fields[i][fieldAction] = append(fields[i][fieldAction], st.stem([]byte(w[2:])))
 			}
 		}
-		for _, w := range action {
+		for j, w := range action {
+			if j == 0 && methodWord(t, w) {
+				continue // "post_files_content", "PostCustomers": the HTTP method, which the class carries
+			}
+			if w == "id" && t.HTTP != nil && strings.Contains(t.HTTP.Path, "{") {
+				continue // "get_files_id_content": a path parameter's place, not a word of what it does
+			}
 			if !isNoise([]byte(w)) {
 				fields[i][fieldAction] = append(fields[i][fieldAction], st.stem([]byte(w)))
 			}
 		}
 		ix.class[i] = toolClass(t, action, words, ix.lex)
+		ix.admin[i] = slices.Contains(action, "admin") || t.HTTP != nil && strings.Contains(strings.ToLower(t.HTTP.Path), "/admin")
 		if v := actionVerb(t, action); v != "" {
 			ix.actionVerbs[st.stem([]byte(v))] = true
 		}
@@ -230,8 +260,60 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 		}
 	}
 	ix.buildPostings(fields)
+	ix.indexParamPhrases(st)
 	ix.pool.New = func() any { return newScratch(n) }
 	return ix
+}
+
+// indexParamPhrases records the body and query parameters whose names have two to four meaningful words.
+func (ix *Index) indexParamPhrases(st stemmer) {
+	ix.fields = map[string][]paramPhrase{}
+	at := map[string]int{} // phrase key → index in ix.fields[first]
+	for i, t := range ix.tools {
+		if t.HTTP == nil {
+			continue
+		}
+		var names []string
+		for _, p := range t.HTTP.Params {
+			if p.In != InPath {
+				names = append(names, p.Arg)
+			}
+		}
+		if t.HTTP.Body != nil {
+			for arg := range t.HTTP.Body.Props {
+				names = append(names, arg)
+			}
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			var terms []string
+			splitWords(name, false, func(w []byte) {
+				if !isNoise(w) {
+					terms = append(terms, st.stem(w))
+				}
+			})
+			if len(terms) < 2 || len(terms) > 4 {
+				continue
+			}
+			key := strings.Join(terms, " ")
+			j, ok := at[key]
+			if !ok {
+				j = len(ix.fields[terms[0]])
+				at[key] = j
+				ix.fields[terms[0]] = append(ix.fields[terms[0]], paramPhrase{terms: terms})
+			}
+			pp := &ix.fields[terms[0]][j]
+			if n := len(pp.docs); n == 0 || pp.docs[n-1] != int32(i) {
+				pp.docs = append(pp.docs, int32(i))
+			}
+		}
+	}
+}
+
+// methodWord reports whether w, the first word of a tool's operation name, is its HTTP method POST, PUT or PATCH
+// ("post_files_content", "PostCustomers") rather than a verb of what it does.
+func methodWord(t *Tool, w string) bool {
+	return t.HTTP != nil && (w == "post" || w == "put" || w == "patch") && strings.EqualFold(w, t.HTTP.Method)
 }
 
 // tagDeprecatedName is the tag importers put on deprecated operations.
@@ -386,8 +468,9 @@ func segment(w string, words map[string]bool) []string {
 	from := make([]int, n+1)
 	for i := 1; i <= n; i++ {
 		best[i] = -1
-		for j := max(0, i-24); j <= i-2; j++ {
-			if (j == 0 || best[j] >= 0) && words[w[j:i]] {
+		for j := max(0, i-24); j <= i-1; j++ {
+			// Pieces have two letters or more, but for the article of "getACallQueue", "sendAChatMessage".
+			if (j == 0 || best[j] >= 0) && (words[w[j:i]] && j <= i-2 || w[j:i] == "a" && j > 0 && i < n) {
 				if c := best[j] + 1; best[i] < 0 || c < best[i] {
 					best[i], from[i] = c, j
 				}
@@ -489,14 +572,18 @@ func toolClass(t *Tool, action []string, words map[string]bool, lex *lexicon) op
 	if t.HTTP != nil {
 		method = strings.ToLower(t.HTTP.Method)
 	}
-	for i, w := range action {
-		if i >= 3 {
-			break
+	// The verb leads the name ("createChannel"), follows a word or two ("repos/list-tags", "admin_users_invite"),
+	// or ends it ("accountPlanBaseDelete").
+	order := []int{0, 1, 2, len(action) - 1}
+	for k, i := range order {
+		if i < 0 || i >= len(action) || slices.Index(order, i) < k {
+			continue
 		}
+		w := action[i]
 		if i == 0 && method != "" && (w == method || w == "post" || w == "put" || w == "patch") {
 			break // "PostCustomers": the method's name, not a verb; decide by method and path below
 		}
-		if e := lex.entries[Stem(w)]; e != nil && e.class != classNone {
+		if e := lex.entries[Stem(w)]; e != nil && e.class != classNone && (lex.verbs[w] || lex.verbs[strings.TrimSuffix(w, "s")]) {
 			c := e.class
 			if c == classGet && t.HTTP != nil && !strings.HasSuffix(t.HTTP.Path, "}") && !singularObject(action, i) {
 				c = classList

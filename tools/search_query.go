@@ -18,6 +18,10 @@ type query struct {
 	kits []int32
 	// imp is the sum of the groups' importance.
 	imp float32
+	// params are the tools that take a parameter the query names (see SearchParams.ParamPhrase).
+	params []int32
+	// admin says the query asks for administrators' operations.
+	admin bool
 }
 
 // qgroup is one word or phrase of the query: the doc scores the best of its alternatives.
@@ -53,21 +57,28 @@ func (ix *Index) parse(text string) query {
 		}
 		text = text[:cut]
 	}
+	// "20% off" is a percentage, "$50" an amount: the words the parameters of such values are named by.
+	text = percentAmount.Replace(text)
 	var raw []string
-	var quoted []bool
+	var quoted, named []bool
 	var clauses []int // the first word of each clause after the first: "the rental is over, collect the money"
 	forEachQuoted(text, func(part string, inQuotes bool) {
 		for j, clause := range strings.FieldsFunc(part, func(r rune) bool { return !inQuotes && (r == ',' || r == ';' || r == ':') }) {
 			if j > 0 || (len(raw) > 0 && !inQuotes && part != "" && strings.ContainsRune(",;:", rune(part[0]))) {
 				clauses = append(clauses, len(raw))
 			}
-			splitWords(clause, true, func(w []byte) {
+			first := true
+			splitWordsCase(clause, true, func(w []byte, title bool) {
 				s := string(w)
 				if base, ok := ix.lex.irregular[s]; ok {
 					s = base
 				}
 				raw = append(raw, s)
 				quoted = append(quoted, inQuotes)
+				// A capitalised word inside a sentence is a name ("move Acme to Premium"); the first word of a
+				// clause is capitalised by grammar.
+				named = append(named, title && !first && !inQuotes)
+				first = false
 			})
 		}
 	})
@@ -117,6 +128,8 @@ func (ix *Index) parse(text string) query {
 	if (q.class == classGet || q.class == classRead) && objTo > objFrom && isPlural(raw[objTo-1]) {
 		q.class = classList // "get the review threads", "which webhooks are configured"
 	}
+	q.params = ix.paramPhrases(raw, stems, used, quoted)
+	q.admin = slices.ContainsFunc(raw, func(w string) bool { return strings.HasPrefix(w, "admin") })
 	seen := map[string]bool{}
 	// "#launch" names a chat channel, "@maria" a user.
 	if hashtag(text, '#') {
@@ -179,9 +192,15 @@ func (ix *Index) parse(text string) query {
 					g.alts[j].w *= ix.params.Quoted
 				}
 				g.imp *= ix.params.Quoted
+			} else if n == 1 && named[i-1] {
+				for j := range g.alts {
+					g.alts[j].w *= ix.params.ProperNoun
+				}
+				g.imp *= ix.params.ProperNoun
 			}
-			if e != nil && e.class != classNone {
-				// The class factor carries most of what a verb says; its words only break ties.
+			if e != nil && e.class != classNone || n == 1 && stopVerbs[raw[i-1]] && i < len(raw) && strings.HasSuffix(raw[i], "ing") {
+				// The class factor carries most of what a verb says ("stop" of "stop following" too); its words
+				// only break ties.
 				for j := range g.alts {
 					g.alts[j].w *= ix.params.VerbWeight
 				}
@@ -194,6 +213,43 @@ func (ix *Index) parse(text string) query {
 	}
 	return q
 }
+
+// paramPhrases returns the tools that take a parameter of several words the query says in order, with at most one
+// other word between them ("cancel the subscription at period end" names cancel_at_period_end).
+func (ix *Index) paramPhrases(raw, stems []string, used, quoted []bool) []int32 {
+	if ix.params.ParamPhrase == 1 || len(ix.fields) == 0 {
+		return nil
+	}
+	var seq []string
+	for i, w := range raw {
+		if !used[i] && !quoted[i] && !isNoise([]byte(w)) {
+			seq = append(seq, stems[i])
+		}
+	}
+	var out []int32
+	for i, first := range seq {
+		for _, pp := range ix.fields[first] {
+			j, gaps := i+1, 0
+			for _, term := range pp.terms[1:] {
+				for j < len(seq) && seq[j] != term && gaps < 1 {
+					j++
+					gaps++
+				}
+				if j >= len(seq) || seq[j] != term {
+					j = -1
+					break
+				}
+				j++
+			}
+			if j > 0 {
+				out = append(out, pp.docs...)
+			}
+		}
+	}
+	return out
+}
+
+var percentAmount = strings.NewReplacer("%", " percent ", "$", " amount ", "€", " amount ", "£", " amount ")
 
 // objectSpan returns the words [from, to) of the object of the verb at raw[at] (at -1: of the request's first
 // words): the noun phrase after it, up to a preposition or another verb. "Details of the teams" is about the teams.
@@ -208,9 +264,14 @@ func objectSpan(raw []string, used []bool, at int) (from, to int) {
 			}
 		case attributeWords[w] && from < 0:
 			// "details of …", "the settings for …": the object follows.
-		case prepositions[w] || questionWords[w]:
+		case prepositions[w] || questionWords[w] || w == "be": // "are", "was" arrive as "be"
 			if from >= 0 {
 				return from, to
+			}
+			if prepositions[w] && at >= 0 && questionWords[raw[at]] {
+				// "who is in this channel", "what's on the board": the noun names a place, and what is asked
+				// for is unsaid.
+				return 0, 0
 			}
 		case isNoise([]byte(w)):
 		default:
@@ -351,6 +412,9 @@ func (ix *Index) queryClass(raw, stems []string, used []bool) (opClass, int) {
 		if (raw[i] == "leave" || raw[i] == "drop") && i+1 < len(raw) && (raw[i+1] == "a" || raw[i+1] == "an") {
 			return classCreate, i // "leave a comment", "drop a note"
 		}
+		if subordinators[raw[i]] && i > 0 {
+			break // "ping my server whenever anything changes": what follows is a condition, not the request
+		}
 		n, e := ix.lookupPhrase(stems, used, i)
 		if e != nil && e.class != classNone {
 			class, at = e.class, i+n-1
@@ -400,6 +464,9 @@ func leadWord(raw []string, used []bool) int {
 
 // leadingWords may precede the verb of a request: "in Asana, …", "please …".
 var leadingWords = setOf(`in on for please the so then now also and just`)
+
+// subordinators start a clause that says when or why, or what not to do, rather than what to do.
+var subordinators = setOf(`when whenever if unless until once because since while whereas although without`)
 
 // stopVerbs followed by a gerund end something: "stop following", "quit watching".
 var stopVerbs = setOf(`stop quit cease`)
@@ -480,9 +547,11 @@ type scratch struct {
 	nameHits         []uint8
 	// altRes, grpRes and resHit track matches in the tools' resource field.
 	altRes, grpRes, resHit []bool
-	mask                   []uint64
-	touched, grpT          []int32
-	altT                   []int32
+	// param marks the tools that take a parameter the query names.
+	param         []bool
+	mask          []uint64
+	touched, grpT []int32
+	altT          []int32
 	// kitHits counts, per toolkit, the tools the current group matched; kitAff accumulates the affinity.
 	kitHits []int32
 	kitAff  []float32
@@ -491,7 +560,7 @@ type scratch struct {
 func newScratch(n int) *scratch {
 	return &scratch{total: make([]float32, n), grp: make([]float32, n), alt: make([]float32, n), altN: make([]uint8, n), mask: make([]uint64, n),
 		altName: make([]bool, n), grpName: make([]bool, n), nameHits: make([]uint8, n),
-		altRes: make([]bool, n), grpRes: make([]bool, n), resHit: make([]bool, n)}
+		altRes: make([]bool, n), grpRes: make([]bool, n), resHit: make([]bool, n), param: make([]bool, n)}
 }
 
 // Search ranks the tools allow accepts (nil accepts all) against query and returns at most limit hits, best first;
@@ -571,7 +640,13 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 			}
 		}
 	}
+	for _, d := range q.params {
+		sc.param[d] = true
+	}
 	hits := ix.rank(q, sc, allow, limit)
+	for _, d := range q.params {
+		sc.param[d] = false
+	}
 	for _, d := range sc.touched {
 		sc.total[d], sc.mask[d], sc.nameHits[d], sc.resHit[d] = 0, 0, 0, false
 	}
@@ -597,10 +672,6 @@ func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, limit int) [
 		kitBest = map[int32]float32{}
 	}
 	for _, d := range sc.touched {
-		t := ix.tools[d]
-		if allow != nil && !allow(t) {
-			continue
-		}
 		s := sc.total[d]
 		if p.Coverage > 0 && q.imp > 0 {
 			var covered float32
@@ -614,6 +685,12 @@ func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, limit int) [
 		s *= classFactor(q.class, ix.class[d], p) * ix.prior[d]
 		if sc.resHit[d] {
 			s *= p.ResourceMatch
+		}
+		if sc.param[d] {
+			s *= p.ParamPhrase
+		}
+		if ix.admin[d] && !q.admin {
+			s *= 1 - p.AdminPenalty
 		}
 		if p.NamePrecision > 0 && ix.nameLen[d] > 0 {
 			hits := min(sc.nameHits[d], ix.nameLen[d])
@@ -631,6 +708,11 @@ func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, limit int) [
 		}
 		if kitBest != nil && s > kitBest[ix.kit[d]] {
 			kitBest[ix.kit[d]] = s
+		}
+		// A tool's score never depends on which tools allow accepts: the filtered ranking is the unfiltered one
+		// without the tools allow rejects.
+		if allow != nil && !allow(ix.tools[d]) {
+			continue
 		}
 		scores = append(scores, s)
 		docs = append(docs, d)

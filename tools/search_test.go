@@ -123,6 +123,8 @@ func TestQueryClass(t *testing.T) {
 		{"get the review threads on a pull request", classList},
 		{"get the review thread on a pull request", classGet},
 		{"get details of the teams I am in", classList},
+		{"tell my server whenever an issue changes", classNone}, // the verb of a condition is not the request's
+		{"delete the webhook when the issue closes", classDelete},
 	}
 	for _, tt := range tests {
 		if got := ix.parse(tt.query).class; got != tt.want {
@@ -149,6 +151,9 @@ func TestToolClass(t *testing.T) {
 		{httpTool("k", "repos_get_webhook_config_for_repo", "GET", "/repos/{o}/{r}/hooks/{id}/config", "", ""), classGet},
 		{httpTool("k", "getComments", "GET", "/issue/{id}/comment", "getComments", ""), classList},
 		{httpTool("k", "activity_get_feeds", "GET", "/feeds", "", ""), classList},
+		{httpTool("k", "account_settings", "GET", "/accounts/{id}/settings", "", ""), classList},               // "settings" is no "set": the method decides
+		{httpTool("k", "orgs_cancel_invitation", "DELETE", "/orgs/{o}/invitations/{id}", "", ""), classDelete}, // nor "invitation" "invite"
+		{httpTool("k", "account_plan_base_delete", "PUT", "/accounts/{id}/plans/base", "", ""), classDelete},   // the verb ends the name
 		{&Tool{Slug: "K_THING", Toolkit: "k"}, classNone},
 	}
 	words := map[string]bool{"follow": true}
@@ -174,6 +179,49 @@ func TestSearchDeterministicAndTieBreak(t *testing.T) {
 	for range 20 {
 		if got := slugs(big.Search("list the issues of a repository", nil, 10)); !cmp.Equal(want, got) {
 			t.Fatalf("search is not deterministic: %v then %v", want, got)
+		}
+	}
+}
+
+// TestSearchDeterministicAcrossBuilds checks that two indexes built from the same catalog rank alike, score for
+// score: nothing in the build depends on map order, so client prompt caches keep working across restarts.
+func TestSearchDeterministicAcrossBuilds(t *testing.T) {
+	a, b := NewIndex(testCatalog()), NewIndex(testCatalog())
+	for _, q := range []string{"list the issues of a repository", "get rid of the webhook", "kick someone out", "report", "message"} {
+		ha, hb := a.Search(q, nil, 20), b.Search(q, nil, 20)
+		if len(ha) != len(hb) {
+			t.Fatalf("%q: %d hits, then %d", q, len(ha), len(hb))
+		}
+		for i := range ha {
+			if ha[i].Tool.Slug != hb[i].Tool.Slug || ha[i].Score != hb[i].Score {
+				t.Errorf("%q rank %d: %s %v, then %s %v", q, i+1, ha[i].Tool.Slug, ha[i].Score, hb[i].Tool.Slug, hb[i].Score)
+			}
+		}
+	}
+}
+
+// TestSearchAllowIsAFilter checks the property session search relies on: the ranking under allow is the unfiltered
+// ranking without the rejected tools, with the same scores.
+func TestSearchAllowIsAFilter(t *testing.T) {
+	for _, p := range []SearchParams{DefaultSearchParams, func() SearchParams { p := DefaultSearchParams; p.KitNorm = 0.5; return p }()} {
+		ix := NewIndexWith(testCatalog(), p)
+		noMisc := func(t *Tool) bool { return !strings.Contains(t.Slug, "MISC") && t.Slug != "CODE_ISSUES_CREATE" }
+		for _, q := range []string{"create an issue", "report", "delete the message", "commit message"} {
+			var want []Hit
+			for _, h := range ix.Search(q, nil, 100) {
+				if noMisc(h.Tool) && len(want) < 5 {
+					want = append(want, h)
+				}
+			}
+			got := ix.Search(q, noMisc, 5)
+			if diff := cmp.Diff(slugs(want), slugs(got)); diff != "" {
+				t.Errorf("KitNorm %v, %q (-filtered unfiltered +filtered search):\n%s", p.KitNorm, q, diff)
+			}
+			for i := range min(len(want), len(got)) {
+				if want[i].Score != got[i].Score {
+					t.Errorf("KitNorm %v, %q: %s scores %v unfiltered, %v filtered", p.KitNorm, q, got[i].Tool.Slug, want[i].Score, got[i].Score)
+				}
+			}
 		}
 	}
 }
@@ -321,6 +369,7 @@ func TestObjectSpan(t *testing.T) {
 		{"get details of the teams the user is in", 0, "teams user"},
 		{"which webhooks are configured on this repo", 0, "webhooks"},
 		{"webhooks of the repo", -1, "webhooks"},
+		{"who is in this channel", 0, ""}, // a question about a place names no object
 		{"delete", 0, ""},
 	}
 	for _, tt := range tests {
@@ -418,4 +467,97 @@ func TestIdiomWeight(t *testing.T) {
 			t.Errorf("a synonym of a literal word weighs %v, want less than the word", a.w)
 		}
 	}
+}
+
+// TestSearchRequestReading checks the rules that read a request the way agents write it, each by the factor it
+// applies: parameters the query names, administrators' variants, names capitalised inside a sentence, "%" and "$",
+// and the HTTP method's name in an operation name.
+func TestSearchRequestReading(t *testing.T) {
+	sub := httpTool("pay", "PostSubscriptionsSubscription", "POST", "/v1/subscriptions/{subscription}", "PostSubscriptionsSubscription", "Updates a subscription.")
+	sub.HTTP.Body = &HTTPBody{Props: map[string]string{"cancel_at_period_end": "cancel_at_period_end", "items": "items"}}
+	coupon := httpTool("pay", "PostCoupons", "POST", "/v1/coupons", "PostCoupons", "Creates a coupon.")
+	coupon.HTTP.Body = &HTTPBody{Props: map[string]string{"percent_off": "percent_off", "amount_off": "amount_off"}}
+	ts := []*Tool{
+		sub, coupon,
+		httpTool("chat", "conversations_invite", "POST", "/conversations.invite", "conversations_invite", "Invites users to a channel."),
+		httpTool("chat", "admin_conversations_invite", "POST", "/admin.conversations.invite", "admin_conversations_invite", "Invites users to a channel."),
+		httpTool("box", "post_folders", "POST", "/folders", "Create folder", "Creates a folder."),
+		httpTool("box", "get_folders_id", "GET", "/folders/{folder_id}", "Get folder information", "Gets a folder."),
+	}
+	score := func(p SearchParams, query, slug string) float64 {
+		t.Helper()
+		for _, h := range NewIndexWith(ts, p).Search(query, nil, 10) {
+			if h.Tool.Slug == slug {
+				return h.Score
+			}
+		}
+		t.Fatalf("Search(%q) misses %s", query, slug)
+		return 0
+	}
+	ratio := func(set func(*SearchParams), query, slug string) float64 {
+		t.Helper()
+		on, off := DefaultSearchParams, DefaultSearchParams
+		set(&off)
+		return score(on, query, slug) / score(off, query, slug)
+	}
+	d := DefaultSearchParams
+	tests := []struct {
+		name  string
+		set   func(*SearchParams) // turns the rule off
+		query string
+		slug  string
+		want  float64
+	}{
+		{"parameter named", func(p *SearchParams) { p.ParamPhrase = 1 }, "cancel the subscription at period end", "PAY_POSTSUBSCRIPTIONSSUBSCRIPTION", float64(d.ParamPhrase)},
+		{"parameter not named", func(p *SearchParams) { p.ParamPhrase = 1 }, "cancel the subscription", "PAY_POSTSUBSCRIPTIONSSUBSCRIPTION", 1},
+		{"admin variant", func(p *SearchParams) { p.AdminPenalty = 0 }, "invite users to the channel", "CHAT_ADMIN_CONVERSATIONS_INVITE", float64(1 - d.AdminPenalty)},
+		{"admin asked for", func(p *SearchParams) { p.AdminPenalty = 0 }, "as an admin, invite users to the channel", "CHAT_ADMIN_CONVERSATIONS_INVITE", 1},
+		{"plain variant", func(p *SearchParams) { p.AdminPenalty = 0 }, "invite users to the channel", "CHAT_CONVERSATIONS_INVITE", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ratio(tt.set, tt.query, tt.slug); math.Abs(got-tt.want) > 1e-3 {
+				t.Errorf("the rule scales %s by %.3f for %q, want %v", tt.slug, got, tt.query, tt.want)
+			}
+		})
+	}
+
+	ix := NewIndex(ts)
+	t.Run("capitalised names weigh less", func(t *testing.T) {
+		q := ix.parse("create a folder for the Channel")
+		lower := ix.parse("create a folder for the channel")
+		if len(q.groups) != len(lower.groups) || q.imp >= lower.imp {
+			t.Errorf("importance %v with a capitalised name, %v without: want less", q.imp, lower.imp)
+		}
+	})
+	t.Run("a percentage and an amount", func(t *testing.T) {
+		terms := map[int32]bool{}
+		for _, g := range ix.parse("a coupon for 20% off").groups {
+			for _, a := range g.alts {
+				for _, id := range a.terms {
+					terms[id] = true
+				}
+			}
+		}
+		for _, w := range []string{"percent"} {
+			if !terms[ix.vocab[Stem(w)]] {
+				t.Errorf("\"20%%\" does not search for %q", w)
+			}
+		}
+		if q := ix.parse("a coupon for $5"); len(q.groups) < 2 {
+			t.Errorf("\"$5\" does not search for an amount: %d groups", len(q.groups))
+		}
+	})
+	t.Run("the HTTP method is no word of the operation", func(t *testing.T) {
+		if id, ok := ix.vocab[Stem("post")]; ok {
+			for _, p := range ix.postings[id] {
+				if p.name {
+					t.Errorf("%s has the method's name as a word of its name", ix.tools[p.doc].Slug)
+				}
+			}
+		}
+		if ix.class[4] != classCreate || ix.class[5] != classGet {
+			t.Errorf("classes of post_folders, get_folders_id = %d, %d; want create, get", ix.class[4], ix.class[5])
+		}
+	})
 }

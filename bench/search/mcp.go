@@ -23,9 +23,15 @@ import (
 type mcpStats struct {
 	calls          int
 	p50, p99       time.Duration
+	ping           time.Duration // median round trip of an MCP ping, the transport's floor
 	listBytes      int
 	listTools      int
 	responseTokens int // the largest response's text, in ≈tokens (bytes/4)
+	// oneQueryTokens are the median and largest text of a one-query call, in ≈tokens; wireBytes is the median size
+	// of a 7-query call's result on the wire (text and structured content).
+	oneQueryTokens [2]int
+	oneQueryMax    string // the query of the largest one-query response
+	wireBytes      int
 	// unseen are the toolkits no response named a tool of: a sign the config did not load them.
 	unseen []string
 }
@@ -99,6 +105,7 @@ func measureMCP(ctx context.Context, root string, specs []spec, queries []string
 		return st, fmt.Errorf("no queries for the MCP bench")
 	}
 	var lat []time.Duration
+	var wires []int
 	seen := map[string]bool{}
 	for i := -5; i < calls; i++ { // five warm-up calls
 		args := map[string]any{"queries": batches[(i+len(batches)*8)%len(batches)]}
@@ -115,6 +122,9 @@ func measureMCP(ctx context.Context, root string, specs []spec, queries []string
 		}
 		text := resultText(res)
 		st.responseTokens = max(st.responseTokens, len(text)/4)
+		if wire, err := json.Marshal(res); err == nil {
+			wires = append(wires, len(wire))
+		}
 		for _, s := range specs {
 			if strings.Contains(text, `"`+strings.ToUpper(s.slug)+"_") {
 				seen[s.slug] = true
@@ -129,6 +139,39 @@ func measureMCP(ctx context.Context, root string, specs []spec, queries []string
 			st.unseen = append(st.unseen, s.slug)
 		}
 	}
+	// Each query alone: the response for one query should stay near 1,500 tokens.
+	var one []int
+	for _, query := range queries {
+		callCtx, cancelCall := context.WithTimeout(ctx, 30*time.Second)
+		res, err := cs.CallTool(callCtx, &mcp.CallToolParams{Name: prefix + "_SEARCH_TOOLS", Arguments: map[string]any{"queries": []q{{query}}}})
+		cancelCall()
+		if err != nil {
+			return st, fmt.Errorf("call %s_SEARCH_TOOLS with %q: %w", prefix, query, err)
+		}
+		n := len(resultText(res)) / 4
+		if len(one) == 0 || n > slices.Max(one) {
+			st.oneQueryMax = query
+		}
+		one = append(one, n)
+		if os.Getenv("TOOLMUX_BENCH_DUMP") == query {
+			fmt.Fprintln(os.Stderr, resultText(res))
+		}
+	}
+	slices.Sort(one)
+	st.oneQueryTokens = [2]int{one[len(one)/2], one[len(one)-1]}
+	slices.Sort(wires)
+	st.wireBytes = wires[len(wires)/2]
+	// The transport's own round trip, for scale: a ping through the same client and pipe.
+	var pings []time.Duration
+	for range calls {
+		start := time.Now()
+		if err := cs.Ping(ctx, nil); err != nil {
+			return st, fmt.Errorf("ping toolmux serve: %w", err)
+		}
+		pings = append(pings, time.Since(start))
+	}
+	slices.Sort(pings)
+	st.ping = pings[len(pings)/2]
 	slices.Sort(lat)
 	st.calls = len(lat)
 	st.p50 = lat[len(lat)/2]
