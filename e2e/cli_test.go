@@ -302,3 +302,45 @@ func TestCLIDoctorFreshStateDir(t *testing.T) {
 		t.Errorf("version printed %q", r.stdout)
 	}
 }
+
+func TestCLIToolsSearchFlags(t *testing.T) {
+	t.Parallel()
+	api := newInventoryAPI(t)
+	h := newHarness(t)
+	h.writeConfig(inventoryConfig(t, api, ""))
+	type hit struct {
+		Slug    string `json:"slug"`
+		Toolkit string `json:"toolkit"`
+	}
+	// Scoped to one toolkit, every hit is from it and -n bounds the list.
+	hits := decode[[]hit](t, []byte(h.mustRun("", "tools", "search", "create an item", "--toolkit", "inventory", "-n", "2", "--json").stdout))
+	if len(hits) == 0 || len(hits) > 2 {
+		t.Fatalf("search -n 2: got %d hits, want 1 or 2: %v", len(hits), hits)
+	}
+	if hits[0].Slug != "INVENTORY_CREATE_ITEM" {
+		t.Errorf("search \"create an item\" --toolkit inventory: first hit %s, want INVENTORY_CREATE_ITEM", hits[0].Slug)
+	}
+	for _, x := range hits {
+		if x.Toolkit != "inventory" {
+			t.Errorf("search --toolkit inventory returned %s of toolkit %s", x.Slug, x.Toolkit)
+		}
+	}
+	// The same query twice gives the same order.
+	again := decode[[]hit](t, []byte(h.mustRun("", "tools", "search", "create an item", "--toolkit", "inventory", "-n", "2", "--json").stdout))
+	if !slices.Equal(hits, again) {
+		t.Errorf("search is not deterministic: %v then %v", hits, again)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"tools", "search", "create", "--toolkit", "nosuchkit"}, "nosuchkit"},
+		{[]string{"tools", "search", "create", "-n", "0"}, "between 1 and 100"},
+		{[]string{"tools", "search"}, "QUERY"},
+	} {
+		r := h.run("", tc.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: want usage error (exit 2) naming %q, got %s", tc.args, tc.want, r)
+		}
+	}
+}
