@@ -84,37 +84,52 @@ func (s *Session) Execute(ctx context.Context, req ExecRequest, progress Progres
 		return nil, err
 	}
 	out := &ExecOutput{Results: make([]ExecResult, len(req.Calls))}
-	sem := make(chan struct{}, max(1, s.exec.Concurrency))
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	for i, c := range req.Calls {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				out.Results[i] = ExecResult{Index: i, ToolSlug: c.ToolSlug, Response: failure(fmt.Errorf("cancelled before it started: %w", ctx.Err()))}
-				return
-			}
-			res := s.executeOne(ctx, cat, i, c, req.SyncToWorkbench)
-			<-sem
-			out.Results[i] = res
-			if progress != nil {
-				mu.Lock()
-				done++
-				n := done
-				mu.Unlock()
-				state := "ok"
-				if !res.Response.Successful {
-					state = "error"
-				}
-				progress(n, len(req.Calls), fmt.Sprintf("%s finished (%s)", c.ToolSlug, state))
-			}
-		}()
+	finished := func(c ExecCall, res ExecResult) {
+		if progress == nil {
+			return
+		}
+		mu.Lock()
+		done++
+		n := done
+		mu.Unlock()
+		state := "ok"
+		if !res.Response.Successful {
+			state = "error"
+		}
+		progress(n, len(req.Calls), fmt.Sprintf("%s finished (%s)", c.ToolSlug, state))
 	}
-	wg.Wait()
+	if len(req.Calls) == 1 {
+		// One call (the common case) runs on the caller's goroutine: no goroutine to start, no stack to grow.
+		c := req.Calls[0]
+		if err := ctx.Err(); err != nil {
+			out.Results[0] = ExecResult{Index: 0, ToolSlug: c.ToolSlug, Response: failure(fmt.Errorf("cancelled before it started: %w", err))}
+		} else {
+			out.Results[0] = s.executeOne(ctx, cat, 0, c, req.SyncToWorkbench)
+			finished(c, out.Results[0])
+		}
+	} else {
+		sem := make(chan struct{}, max(1, s.exec.Concurrency))
+		var wg sync.WaitGroup
+		for i, c := range req.Calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					out.Results[i] = ExecResult{Index: i, ToolSlug: c.ToolSlug, Response: failure(fmt.Errorf("cancelled before it started: %w", ctx.Err()))}
+					return
+				}
+				res := s.executeOne(ctx, cat, i, c, req.SyncToWorkbench)
+				<-sem
+				out.Results[i] = res
+				finished(c, res)
+			}()
+		}
+		wg.Wait()
+	}
 	for _, r := range out.Results {
 		if !r.Response.Successful {
 			out.ErrorCount++
@@ -140,7 +155,8 @@ func (s *Session) executeOne(ctx context.Context, cat *Catalog, i int, c ExecCal
 			res.Response = failure(fmt.Errorf("response is not JSON-encodable: %w", merr))
 		} else {
 			size = len(text)
-			if sync || utf8.RuneCount(text) > s.exec.OffloadThresholdChars {
+			// A response has at most as many characters as bytes: count them only when the bytes exceed the limit.
+			if sync || (size > s.exec.OffloadThresholdChars && utf8.RuneCount(text) > s.exec.OffloadThresholdChars) {
 				res.Response.Data, res.FilePath, err = s.offload(res.ToolSlug, text)
 				if err != nil {
 					res.Response = failure(fmt.Errorf("response of %d bytes could not be saved to the files dir: %w", len(text), err))
@@ -194,25 +210,28 @@ func (c *Catalog) Run(ctx context.Context, slug string, args map[string]any, fil
 	return r, t, err
 }
 
-// RecordExecution writes one call to the execution log, with secret-looking arguments masked. A log failure is
-// logged, never returned: it must not fail the call.
+// RecordExecution appends one call to the execution log, with secret-looking arguments masked. The row is written
+// in the background with others (store.DB.LogExecution): Session.Close and closing the DB wait for it, and a reader
+// of the log in this process sees it at once. A log failure is logged, never returned: it must not fail the call.
 func RecordExecution(ctx context.Context, db *store.DB, log interface {
 	Warn(msg string, args ...any)
 }, e store.Execution, args map[string]any, callErr error, responseBytes int) {
 	if db == nil {
 		return
 	}
-	e.Status = "ok"
+	e.Status = store.StatusOK
 	if callErr != nil {
-		e.Status = "error"
+		e.Status = store.StatusError
 		e.Error = redact.Known.String(callErr.Error())
 	}
 	e.ResponseBytes = responseBytes
 	if raw, err := json.Marshal(redact.Arguments(args)); err == nil {
 		e.Arguments = raw
 	}
-	if _, err := db.RecordExecution(context.WithoutCancel(ctx), e); err != nil {
-		log.Warn("execution log write failed", "tool", e.ToolSlug, "err", err)
+	tool := e.ToolSlug
+	onError := func(err error) { log.Warn("execution log write failed", "tool", tool, "err", err) }
+	if err := db.LogExecution(context.WithoutCancel(ctx), e, onError); err != nil {
+		onError(err)
 	}
 }
 

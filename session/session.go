@@ -295,16 +295,20 @@ func (s *Session) Remember(ctx context.Context, facts map[string][]string) error
 	return s.db.AddMemory(ctx, s.user, s.id, facts)
 }
 
-// Close ends the session; an ephemeral one is deleted with its files.
+// Close ends the session once its calls are written to the execution log; an ephemeral one is deleted with its
+// files.
 func (s *Session) Close(ctx context.Context) error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.closeWorkbench()
 		<-s.persisted // never leave a half-written session behind
+		// The session's calls are in the execution log once it is closed (and before an ephemeral one is deleted).
+		flushErr := s.db.FlushExecutions(ctx)
 		if !s.ephemeral {
+			err = flushErr
 			return
 		}
-		err = errors.Join(
+		err = errors.Join(flushErr,
 			ignoreNotFound(s.db.DeleteSession(ctx, s.user, s.id)),
 			os.RemoveAll(filepath.Dir(s.filesDir)),
 		)

@@ -59,6 +59,8 @@ type DB struct {
 	path string
 	// now is the clock; tests replace it.
 	now func() time.Time
+	// execLog writes LogExecution's rows in the background (execlog.go).
+	execLog execLog
 }
 
 // busyTimeout is how long a statement waits for another connection's lock before it fails.
@@ -152,8 +154,10 @@ func dsn(abs string) string {
 	return u.String()
 }
 
-// Close closes the database. The last connection to close checkpoints the WAL.
+// Close writes the execution rows still queued, then closes the database. The last connection to close
+// checkpoints the WAL.
 func (db *DB) Close() error {
+	db.closeExecutionLog() // queued execution rows are written first
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", db.path, err)
 	}
