@@ -11,6 +11,12 @@ package e2e
 //     started in parallel, stopped when the test ends.
 //   - A toolkit whose source.spec is our own document (Hacker News publishes none) is served instead by an httptest
 //     fake registered in curatedFakes that asserts the method, path, query and headers the vendor documents.
+//   - The operations of a manifest's source.extra, our own supplement to the vendor's description (Notion's lacks
+//     search, creation and cursors), go to the toolkit's httptest fake in curatedFakes, which asserts the method,
+//     path, headers and JSON body the vendor's API reference documents; the vendor's operations stay on Prism.
+//   - Tools with body_media_type send JSON where the vendor's description lists only upload media types (Google's
+//     messages.send, files.create), so Prism on it would answer 415 unread. Their requests go to a second Prism on
+//     the toolkit's trimmed openapi.json, which has the JSON media type with the vendor's schema for the body.
 //
 // The test fails naming any tool without a call, any call that did not succeed (or did not fail with its
 // expect_status), any request that arrived without the configured credential, and any toolkit without a negative
@@ -23,6 +29,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -32,6 +39,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +55,8 @@ import (
 type curatedManifest struct {
 	Slug   string `toml:"slug"`
 	Source struct {
-		Spec string `toml:"spec"`
+		Spec  string `toml:"spec"`
+		Extra string `toml:"extra"`
 	} `toml:"source"`
 	AuthSchemes []struct {
 		Scheme string `toml:"scheme"`
@@ -55,7 +64,9 @@ type curatedManifest struct {
 		Name   string `toml:"name"`
 	} `toml:"auth_schemes"`
 	Tools []struct {
-		Slug string `toml:"slug"`
+		Slug          string `toml:"slug"`
+		OperationID   string `toml:"operation_id"`
+		BodyMediaType string `toml:"body_media_type"`
 	} `toml:"tools"`
 	WhoAmI *struct {
 		Tool string `toml:"tool"`
@@ -140,6 +151,8 @@ type curatedFake struct {
 
 var curatedFakes = map[string]curatedFake{
 	"hackernews": {path: "/v0", handler: hackerNewsFake},
+	// Only the operations of notion's source.extra, our supplement to Notion's description; Prism serves the rest.
+	"notion": {handler: notionFake},
 }
 
 // curatedAdapters bridge a documented difference between what the vendor's API accepts and what its published
@@ -268,8 +281,98 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// recordingProxy forwards to the mock, applying the toolkit's adapter, and records every request as toolmux sent
-// it.
+// curatedRoute sends the requests for one operation (method and path template) to another mock than the
+// toolkit's main one: the httptest fake of our supplementary document, or Prism on the trimmed document.
+type curatedRoute struct {
+	method      string
+	path        *regexp.Regexp
+	target      string
+	operationID string
+	mock        string // what target is, for messages
+}
+
+// curatedRouter picks each request's mock: the first route matching it, else the main mock. It counts the
+// requests each route took, so the test can prove every rerouted operation was exercised where it belongs.
+type curatedRouter struct {
+	main   string
+	routes []curatedRoute
+	mu     sync.Mutex
+	hits   map[int]int // index into routes -> requests routed
+}
+
+func (rt *curatedRouter) target(method, path string) string {
+	for i, r := range rt.routes {
+		if r.method == method && r.path.MatchString(path) {
+			rt.mu.Lock()
+			rt.hits[i]++
+			rt.mu.Unlock()
+			return r.target
+		}
+	}
+	return rt.main
+}
+
+// targets lists the distinct mocks, the main one first.
+func (rt *curatedRouter) targets() []string {
+	out := []string{rt.main}
+	for _, r := range rt.routes {
+		if !slices.Contains(out, r.target) {
+			out = append(out, r.target)
+		}
+	}
+	return out
+}
+
+// unused names the routed operations no request reached.
+func (rt *curatedRouter) unused() []string {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	var out []string
+	for i, r := range rt.routes {
+		if rt.hits[i] == 0 {
+			out = append(out, r.operationID+" ("+r.mock+")")
+		}
+	}
+	return out
+}
+
+// add routes every operation of the OpenAPI document file whose operationId is in ids (all when ids is nil) to
+// target; it returns the operationIds it routed.
+func (rt *curatedRouter) add(t *testing.T, file string, ids []string, target, mock string) []string {
+	t.Helper()
+	doc := decode[struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}](t, mustRead(t, file))
+	var routed []string
+	for p, item := range doc.Paths {
+		for method, raw := range item {
+			var op struct {
+				OperationID string `json:"operationId"`
+			}
+			if json.Unmarshal(raw, &op) != nil || op.OperationID == "" || (ids != nil && !slices.Contains(ids, op.OperationID)) {
+				continue
+			}
+			re := "^" + regexp.MustCompile(`\\\{[^/]*?\\\}`).ReplaceAllString(regexp.QuoteMeta(p), `[^/]+`) + "$"
+			rt.routes = append(rt.routes, curatedRoute{
+				method: strings.ToUpper(method), path: regexp.MustCompile(re), target: target, operationID: op.OperationID, mock: mock,
+			})
+			routed = append(routed, op.OperationID)
+		}
+	}
+	return routed
+}
+
+func mustRead(t *testing.T, file string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// recordingProxy forwards to the mock the router picks, applying the toolkit's adapter, and records every request
+// as toolmux sent it.
 type recordingProxy struct {
 	*httptest.Server
 	mu       sync.Mutex
@@ -277,22 +380,26 @@ type recordingProxy struct {
 	statuses []int // the mock's answers, in the order they came
 }
 
-func newRecordingProxy(t *testing.T, target string, adapt func(*http.Request), adaptResponse func(*http.Response)) *recordingProxy {
+func newRecordingProxy(t *testing.T, router *curatedRouter, adapt func(*http.Request), adaptResponse func(*http.Response)) *recordingProxy {
 	t.Helper()
-	u, err := neturl.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(u)
 	p := &recordingProxy{}
-	proxy.ModifyResponse = func(resp *http.Response) error {
-		p.mu.Lock()
-		p.statuses = append(p.statuses, resp.StatusCode)
-		p.mu.Unlock()
-		if adaptResponse != nil {
-			adaptResponse(resp)
+	proxies := map[string]*httputil.ReverseProxy{}
+	for _, target := range router.targets() {
+		u, err := neturl.Parse(target)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
+		proxy := httputil.NewSingleHostReverseProxy(u)
+		proxy.ModifyResponse = func(resp *http.Response) error {
+			p.mu.Lock()
+			p.statuses = append(p.statuses, resp.StatusCode)
+			p.mu.Unlock()
+			if adaptResponse != nil {
+				adaptResponse(resp)
+			}
+			return nil
+		}
+		proxies[target] = proxy
 	}
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.mu.Lock()
@@ -301,7 +408,7 @@ func newRecordingProxy(t *testing.T, target string, adapt func(*http.Request), a
 		if adapt != nil {
 			adapt(r)
 		}
-		proxy.ServeHTTP(w, r)
+		proxies[router.target(r.Method, r.URL.Path)].ServeHTTP(w, r)
 	}))
 	t.Cleanup(p.Close)
 	return p
@@ -334,13 +441,16 @@ type curatedCredential struct {
 	secret  string
 }
 
+// curatedBearerToken is the token the harness configures for a BEARER_TOKEN toolkit; fakes assert it arrives.
+func curatedBearerToken(slug string) string { return "e2e-" + slug + "-token-never-leaks-0123456789" }
+
 func credentialFor(t *testing.T, m curatedManifest) curatedCredential {
 	t.Helper()
 	envName := "TOOLMUX_E2E_" + strings.ToUpper(m.Slug)
 	for _, a := range m.AuthSchemes {
 		switch a.Scheme {
 		case "BEARER_TOKEN":
-			tok := "e2e-" + m.Slug + "-token-never-leaks-0123456789"
+			tok := curatedBearerToken(m.Slug)
 			return curatedCredential{
 				config:  fmt.Sprintf("[auth.%s]\nscheme = \"BEARER_TOKEN\"\ntoken = \"env:%s_TOKEN\"\n", m.Slug, envName),
 				env:     []string{envName + "_TOKEN=" + tok},
@@ -440,7 +550,8 @@ func runCuratedToolkit(t *testing.T, tk curatedToolkit, prisms *curatedPrisms) {
 	// The mock: Prism on the vendor's published description, or our fake where there is none.
 	var mockURL string
 	basePath := ""
-	if fake, ok := curatedFakes[m.Slug]; ok {
+	router := &curatedRouter{hits: map[int]int{}}
+	if fake, ok := curatedFakes[m.Slug]; ok && m.Source.Extra == "" {
 		srv := httptest.NewServer(fake.handler(t))
 		t.Cleanup(srv.Close)
 		mockURL, basePath = srv.URL, fake.path
@@ -453,6 +564,35 @@ func runCuratedToolkit(t *testing.T, tk curatedToolkit, prisms *curatedPrisms) {
 			requireComponent(t, "the vendor description "+m.Source.Spec, "run `npm ci` in test-tools")
 		}
 		mockURL = prisms.start(t, spec)
+	}
+	router.main = mockURL
+
+	// Operations from source.extra, our own supplementary document, go to the toolkit's httptest fake, which checks
+	// them against the vendor's API reference (Prism on that same document would prove nothing).
+	if m.Source.Extra != "" {
+		fake, ok := curatedFakes[m.Slug]
+		if !ok {
+			t.Fatalf("toolkit %s has source.extra %s but no httptest fake in curatedFakes to check its operations", m.Slug, m.Source.Extra)
+		}
+		srv := httptest.NewServer(fake.handler(t))
+		t.Cleanup(srv.Close)
+		routed := router.add(t, filepath.Join(repoRoot, filepath.FromSlash(m.Source.Extra)), nil, srv.URL+fake.path, "httptest fake")
+		t.Logf("%d operations of %s are checked by the httptest fake: %s", len(routed), m.Source.Extra, strings.Join(routed, ", "))
+	}
+	// Tools with body_media_type send a JSON body the vendor's description lists only upload media types for, so
+	// Prism on it answers 415 without looking at the body. Their requests go to Prism on the toolkit's trimmed
+	// openapi.json, which has the JSON media type with the vendor's schema, so the body is validated after all.
+	var mediaOps []string
+	for _, tool := range m.Tools {
+		if tool.BodyMediaType != "" {
+			mediaOps = append(mediaOps, tool.OperationID)
+		}
+	}
+	if len(mediaOps) > 0 {
+		trimmed := filepath.Join(tk.dir, "openapi.json")
+		if routed := router.add(t, trimmed, mediaOps, prisms.start(t, trimmed), "Prism on the trimmed openapi.json"); len(routed) != len(mediaOps) {
+			t.Fatalf("body_media_type operations %v: only %v found in %s", mediaOps, routed, trimmed)
+		}
 	}
 
 	cred := credentialFor(t, m)
@@ -467,7 +607,7 @@ func runCuratedToolkit(t *testing.T, tk curatedToolkit, prisms *curatedPrisms) {
 		t.Errorf("calls.json of %s has no negative control: add a {\"raw\": {...}, \"expect_status\": 4xx} request the mock must refuse", m.Slug)
 	}
 	for _, c := range raws {
-		status, body := sendRaw(t, mockURL, *c.Raw, cred, adapt)
+		status, body := sendRaw(t, router.target(c.Raw.Method, c.Raw.Path), *c.Raw, cred, adapt)
 		want := c.ExpectStatus
 		if want == 0 {
 			want = 200
@@ -477,7 +617,7 @@ func runCuratedToolkit(t *testing.T, tk curatedToolkit, prisms *curatedPrisms) {
 		}
 	}
 
-	proxy := newRecordingProxy(t, mockURL, adapt, curatedResponseAdapters[m.Slug])
+	proxy := newRecordingProxy(t, router, adapt, curatedResponseAdapters[m.Slug])
 	h := newHarness(t)
 	h.env = append(h.env, cred.env...)
 	h.writeConfig(fmt.Sprintf("[builtin.base_url]\n%s = %s\n\n%s", m.Slug, tomlString(proxy.URL+basePath), cred.config))
@@ -516,7 +656,11 @@ func runCuratedToolkit(t *testing.T, tk curatedToolkit, prisms *curatedPrisms) {
 		}
 	}
 
-	// Every call reached the API (none was refused by toolmux before sending) with the configured credential.
+	// Every call reached the API (none was refused by toolmux before sending) with the configured credential, and
+	// every rerouted operation reached its own mock.
+	if unused := router.unused(); len(unused) > 0 {
+		t.Errorf("no call of calls.json reached these rerouted operations: %s", strings.Join(unused, ", "))
+	}
 	reqs := proxy.received()
 	if len(reqs) < len(calls) {
 		t.Errorf("%d requests reached the mock for %d calls", len(reqs), len(calls))
@@ -682,5 +826,314 @@ func hackerNewsFake(*testing.T) http.Handler {
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		_ = json.NewEncoder(w).Encode(v)
+	})
+}
+
+// notionFake serves the Notion endpoints of toolkits/notion/supplement.json as Notion's API reference documents them
+// (https://developers.notion.com/reference, version 2022-06-28): it asserts the method, path, Notion-Version and
+// bearer token, the query parameters and the JSON body shape of each, and answers with Notion's objects. Anything
+// else is answered 400 validation_error (or 401 unauthorized) with the reason, Notion's error format.
+func notionFake(*testing.T) http.Handler {
+	const (
+		pageID     = "b55c9c91-384d-452b-81db-d1ef79372b75"
+		databaseID = "668d797c-76fa-4934-9b05-ad288df2d136"
+		userID     = "6794760a-1f15-45cd-9c65-0dfe42f5135a"
+		nextCursor = "fe2cc560-036c-44cd-90e8-294d5a74cebc"
+	)
+	richText := func(s string) []any {
+		return []any{map[string]any{"type": "text", "text": map[string]any{"content": s, "link": nil},
+			"annotations": map[string]any{"bold": false, "italic": false, "strikethrough": false, "underline": false, "code": false, "color": "default"},
+			"plain_text":  s, "href": nil}}
+	}
+	person := map[string]any{"object": "user", "id": userID, "type": "person", "name": "Ada Lovelace",
+		"avatar_url": nil, "person": map[string]any{"email": "ada@example.com"}}
+	bot := map[string]any{"object": "user", "id": "9a3b5ae0-c6e6-482d-b0e1-ed315ee6dc57", "type": "bot", "name": "toolmux",
+		"avatar_url": nil, "bot": map[string]any{"owner": map[string]any{"type": "workspace", "workspace": true}}}
+	page := func(id string, parent map[string]any, properties any) map[string]any {
+		return map[string]any{"object": "page", "id": id, "created_time": "2024-05-02T09:12:00.000Z",
+			"last_edited_time": "2024-05-02T09:12:00.000Z", "created_by": map[string]any{"object": "user", "id": userID},
+			"last_edited_by": map[string]any{"object": "user", "id": userID}, "cover": nil, "icon": nil,
+			"parent": parent, "archived": false, "properties": properties,
+			"url": "https://www.notion.so/" + strings.ReplaceAll(id, "-", "")}
+	}
+	row := page(pageID, map[string]any{"type": "database_id", "database_id": databaseID}, map[string]any{
+		"Name":   map[string]any{"id": "title", "type": "title", "title": richText("Read SICP")},
+		"Status": map[string]any{"id": "aBcD", "type": "select", "select": map[string]any{"id": "1", "name": "Reading", "color": "blue"}},
+	})
+	database := map[string]any{"object": "database", "id": databaseID, "created_time": "2024-04-01T08:00:00.000Z",
+		"last_edited_time": "2024-05-02T09:12:00.000Z", "title": richText("Reading list"), "description": []any{},
+		"parent": map[string]any{"type": "page_id", "page_id": pageID}, "is_inline": false, "archived": false,
+		"url":        "https://www.notion.so/" + strings.ReplaceAll(databaseID, "-", ""),
+		"properties": map[string]any{"Name": map[string]any{"id": "title", "name": "Name", "type": "title", "title": map[string]any{}}}}
+	// list is a page of results: the first says there is more, the one after next_cursor is the last.
+	list := func(kind string, results []any, first bool) map[string]any {
+		out := map[string]any{"object": "list", "results": results, "has_more": first, "next_cursor": nil, "type": kind, kind: map[string]any{}}
+		if first {
+			out["next_cursor"] = nextCursor
+		}
+		return out
+	}
+	paragraph := map[string]any{"object": "block", "id": "4868767d-9029-4b9d-a41b-652ef4c9c7b9", "type": "paragraph",
+		"created_time": "2024-05-02T09:12:00.000Z", "last_edited_time": "2024-05-02T09:12:00.000Z", "has_children": false,
+		"archived": false, "parent": map[string]any{"type": "page_id", "page_id": pageID},
+		"paragraph": map[string]any{"rich_text": richText("Chapter 1 notes"), "color": "default"}}
+	comment := func(discussion string, text []any) map[string]any {
+		return map[string]any{"object": "comment", "id": "94cc56ab-9f02-409d-9f99-1037e9fe502f", "discussion_id": discussion,
+			"parent": map[string]any{"type": "page_id", "page_id": pageID}, "created_time": "2024-05-02T09:12:00.000Z",
+			"last_edited_time": "2024-05-02T09:12:00.000Z", "created_by": map[string]any{"object": "user", "id": bot["id"]},
+			"rich_text": text}
+	}
+	token := "Bearer " + curatedBearerToken("notion")
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		answer := func(status int, v any) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(status)
+			_ = json.NewEncoder(w).Encode(v)
+		}
+		fail := func(format string, args ...any) {
+			answer(http.StatusBadRequest, map[string]any{"object": "error", "status": 400, "code": "validation_error",
+				"message": "notion fake: " + r.Method + " " + r.URL.Path + ": " + fmt.Sprintf(format, args...)})
+		}
+		if r.Header.Get("Authorization") != token {
+			answer(http.StatusUnauthorized, map[string]any{"object": "error", "status": 401, "code": "unauthorized",
+				"message": "API token is invalid."})
+			return
+		}
+		if v := r.Header.Get("Notion-Version"); v != "2022-06-28" {
+			fail("Notion-Version header %q, want 2022-06-28", v)
+			return
+		}
+		// Query parameters: only those listed, page_size an integer from 1 to 100.
+		query := func(allowed ...string) bool {
+			for k, v := range r.URL.Query() {
+				if !slices.Contains(allowed, k) || len(v) != 1 && k != "filter_properties" {
+					fail("unexpected query parameter %s=%v", k, v)
+					return false
+				}
+			}
+			if c := r.URL.Query().Get("start_cursor"); c != "" && c != nextCursor {
+				fail("start_cursor %q is not a cursor this API returned", c)
+				return false
+			}
+			if ps := r.URL.Query().Get("page_size"); ps != "" {
+				if n, err := strconv.Atoi(ps); err != nil || n < 1 || n > 100 {
+					fail("page_size %q is not an integer from 1 to 100", ps)
+					return false
+				}
+			}
+			return true
+		}
+		// body decodes the JSON body and checks its top-level keys.
+		body := func(required []string, allowed ...string) (map[string]any, bool) {
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+				fail("Content-Type %q, want application/json", r.Header.Get("Content-Type"))
+				return nil, false
+			}
+			var b map[string]any
+			if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+				fail("body is not a JSON object: %v", err)
+				return nil, false
+			}
+			for k := range b {
+				if !slices.Contains(allowed, k) && !slices.Contains(required, k) {
+					fail("body.%s is not a parameter of this endpoint", k)
+					return nil, false
+				}
+			}
+			for _, k := range required {
+				if _, ok := b[k]; !ok {
+					fail("body.%s should be defined", k)
+					return nil, false
+				}
+			}
+			if ps, ok := b["page_size"]; ok {
+				if n, isNum := ps.(float64); !isNum || n != float64(int(n)) || n < 1 || n > 100 {
+					fail("body.page_size should be an integer from 1 to 100, instead was %v", ps)
+					return nil, false
+				}
+			}
+			if c, ok := b["start_cursor"]; ok && c != nextCursor {
+				fail("body.start_cursor %v is not a cursor this API returned", c)
+				return nil, false
+			}
+			return b, true
+		}
+		validRichText := func(v any) bool {
+			items, ok := v.([]any)
+			if !ok || len(items) == 0 {
+				return false
+			}
+			for _, it := range items {
+				text, _ := it.(map[string]any)["text"].(map[string]any)
+				if c, ok := text["content"].(string); !ok || len(c) > 2000 {
+					return false
+				}
+			}
+			return true
+		}
+		validBlocks := func(v any) bool {
+			blocks, ok := v.([]any)
+			if !ok || len(blocks) > 100 {
+				return false
+			}
+			for _, b := range blocks {
+				bm, _ := b.(map[string]any)
+				typ, _ := bm["type"].(string)
+				if _, ok := bm[typ].(map[string]any); !ok || typ == "" {
+					return false
+				}
+			}
+			return true
+		}
+		id, isQuery := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/v1/databases/"), "/query")
+		blockID, isChildren := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/v1/blocks/"), "/children")
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/search":
+			b, ok := body(nil, "query", "filter", "sort", "start_cursor", "page_size")
+			if !ok || !query() {
+				return
+			}
+			if q, ok := b["query"]; ok {
+				if _, isString := q.(string); !isString {
+					fail("body.query should be a string")
+					return
+				}
+			}
+			if f, ok := b["filter"]; ok {
+				fm, _ := f.(map[string]any)
+				if fm["property"] != "object" || (fm["value"] != "page" && fm["value"] != "database") || len(fm) != 2 {
+					fail("body.filter should be {\"property\": \"object\", \"value\": \"page\" or \"database\"}, instead was %v", f)
+					return
+				}
+			}
+			if so, ok := b["sort"]; ok {
+				sm, _ := so.(map[string]any)
+				if sm["timestamp"] != "last_edited_time" || (sm["direction"] != "ascending" && sm["direction"] != "descending") || len(sm) != 2 {
+					fail("body.sort should be {\"timestamp\": \"last_edited_time\", \"direction\": \"ascending\" or \"descending\"}, instead was %v", so)
+					return
+				}
+			}
+			answer(http.StatusOK, list("page_or_database", []any{row, database}, b["start_cursor"] == nil))
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/pages":
+			b, ok := body([]string{"parent", "properties"}, "children", "icon", "cover")
+			if !ok || !query() {
+				return
+			}
+			parent, _ := b["parent"].(map[string]any)
+			props, _ := b["properties"].(map[string]any)
+			_, underDB := parent["database_id"].(string)
+			_, underPage := parent["page_id"].(string)
+			switch {
+			case underDB == underPage:
+				fail("body.parent should have exactly one of database_id or page_id, instead was %v", b["parent"])
+			case props == nil:
+				fail("body.properties should be an object")
+			case underPage && (len(props) != 1 || props["title"] == nil):
+				fail("body.properties of a page under a page may only hold title, instead was %v", props)
+			case b["children"] != nil && !validBlocks(b["children"]):
+				fail("body.children should be at most 100 block objects whose type key holds their content")
+			default:
+				answer(http.StatusOK, page("2e4b6b10-6b4b-4b0a-9a57-8a6d2fb5e0f1", parent, props))
+			}
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/databases":
+			b, ok := body([]string{"parent", "properties"}, "title", "is_inline", "icon", "cover", "description")
+			if !ok || !query() {
+				return
+			}
+			parent, _ := b["parent"].(map[string]any)
+			props, _ := b["properties"].(map[string]any)
+			titles := 0
+			for _, p := range props {
+				if _, ok := p.(map[string]any)["title"]; ok {
+					titles++
+				}
+			}
+			switch {
+			case parent["type"] != "page_id" || parent["page_id"] == nil:
+				fail("body.parent should be {\"type\": \"page_id\", \"page_id\": ...}, instead was %v", b["parent"])
+			case titles != 1:
+				fail("body.properties should have exactly one title property, has %d", titles)
+			case b["title"] != nil && !validRichText(b["title"]):
+				fail("body.title should be an array of rich text objects")
+			default:
+				db := maps.Clone(database)
+				db["id"], db["parent"], db["properties"] = "0c2e1ad2-3d4b-4e93-9c21-5c6a1b5b2d77", parent, props
+				if b["title"] != nil {
+					db["title"] = b["title"]
+				}
+				answer(http.StatusOK, db)
+			}
+		case r.Method == http.MethodPost && isQuery && !strings.Contains(id, "/"):
+			b, ok := body(nil, "filter", "sorts", "start_cursor", "page_size")
+			if !ok || !query("filter_properties") {
+				return
+			}
+			if f, ok := b["filter"]; ok {
+				if _, isObject := f.(map[string]any); !isObject {
+					fail("body.filter should be an object")
+					return
+				}
+			}
+			if so, ok := b["sorts"]; ok {
+				sorts, _ := so.([]any)
+				for _, x := range sorts {
+					sm, _ := x.(map[string]any)
+					_, byProp := sm["property"].(string)
+					_, byTime := sm["timestamp"].(string)
+					if byProp == byTime || (sm["direction"] != "ascending" && sm["direction"] != "descending") {
+						fail("body.sorts items should be {\"property\" or \"timestamp\", \"direction\"}, instead was %v", x)
+						return
+					}
+				}
+				if sorts == nil {
+					fail("body.sorts should be an array")
+					return
+				}
+			}
+			answer(http.StatusOK, list("page", []any{row}, b["start_cursor"] == nil))
+		case r.Method == http.MethodGet && isChildren && !strings.Contains(blockID, "/"):
+			if !query("start_cursor", "page_size") {
+				return
+			}
+			answer(http.StatusOK, list("block", []any{paragraph}, !r.URL.Query().Has("start_cursor")))
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/comments":
+			if !query("block_id", "start_cursor", "page_size") {
+				return
+			}
+			if r.URL.Query().Get("block_id") == "" {
+				fail("block_id should be defined")
+				return
+			}
+			answer(http.StatusOK, list("comment", []any{comment("f1407351-36f5-4c49-a13c-49f8ba11776d", richText("Worth a re-read"))}, !r.URL.Query().Has("start_cursor")))
+		case r.Method == http.MethodPost && r.URL.Path == "/v1/comments":
+			b, ok := body([]string{"rich_text"}, "parent", "discussion_id")
+			if !ok || !query() {
+				return
+			}
+			parent, hasParent := b["parent"].(map[string]any)
+			discussion, hasDiscussion := b["discussion_id"].(string)
+			switch {
+			case hasParent == hasDiscussion:
+				fail("body should have exactly one of parent or discussion_id")
+			case hasParent && (parent["page_id"] == nil || len(parent) > 2):
+				fail("body.parent should be {\"page_id\": ...}, instead was %v", b["parent"])
+			case !validRichText(b["rich_text"]):
+				fail("body.rich_text should be a non-empty array of rich text objects")
+			default:
+				if discussion == "" {
+					discussion = "5e8f6a27-0d2c-4a61-9d0e-4a5b7f1f3c1e" // a new discussion
+				}
+				answer(http.StatusOK, comment(discussion, b["rich_text"].([]any)))
+			}
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/users":
+			if !query("start_cursor", "page_size") {
+				return
+			}
+			answer(http.StatusOK, list("user", []any{person, bot}, !r.URL.Query().Has("start_cursor")))
+		default:
+			answer(http.StatusNotFound, map[string]any{"object": "error", "status": 404, "code": "invalid_request_url",
+				"message": "notion fake: " + r.Method + " " + r.URL.Path + " is not an endpoint of the supplement"})
+		}
 	})
 }

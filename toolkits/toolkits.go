@@ -21,6 +21,7 @@
 //	[source]
 //	spec = "test-tools/node_modules/acme-openapi/openapi.json"   # relative to the repository root
 //	package = "acme-openapi@1.2.3"
+//	extra = "toolkits/acme/supplement.json"   # optional: our own document of what the vendor's lacks (below)
 //	[headers]                          # sent with every request
 //	Accept = "application/json"
 //	[[auth_schemes]]                   # OAUTH2, API_KEY (in, name), BEARER_TOKEN, BASIC or NO_AUTH
@@ -79,14 +80,21 @@
 // No Go code changes: the embed patterns pick up every toolkit directory.
 //
 // A vendor without a published description gets a document of our own, e.g. hackernews/source.json, named by
-// source.spec like any other.
+// source.spec like any other. A vendor whose description lacks endpoints (Notion's, converted from Postman, has no
+// search, page creation or cursors) keeps it as source.spec, and source.extra names a supplementary OpenAPI 3.0
+// document of ours written from the vendor's API reference (notion/supplement.json): trimspec merges its
+// operations and components before trimming; an operation at a path and method the vendor's document also has
+// replaces it, and the manifest names either document's operationIds.
 //
 // # Request-level tests (testdata/calls.json)
 //
 // e2e's TestCuratedToolkits runs every call listed in toolkits/<slug>/testdata/calls.json through the built binary
 // (one `toolmux serve` session, multi-execute) against Prism mocking source.spec, the vendor's full description,
 // so each request is validated against what the vendor publishes; toolkits built from our own document are served
-// by an httptest fake registered in e2e (curatedFakes) instead. Static credentials come from the toolkit's first
+// by an httptest fake registered in e2e (curatedFakes) instead, and so are the operations of source.extra (Prism
+// on our own document would prove nothing), while the vendor's operations stay on Prism. Tools with
+// body_media_type go to a second Prism on the toolkit's trimmed openapi.json, which has the JSON media type and
+// the vendor's body schema where the vendor's document lists only upload media types. Static credentials come from the toolkit's first
 // BEARER_TOKEN, BASIC or API_KEY scheme and must reach every request, and an account connected with them must
 // pass the [whoami] call. The file is a JSON list of:
 //

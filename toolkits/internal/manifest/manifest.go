@@ -78,6 +78,11 @@ type Source struct {
 	Spec string `toml:"spec"`
 	// Package names the pinned package that ships Spec, for people reading the manifest ("@octokit/openapi@23.0.2").
 	Package string `toml:"package"`
+	// Extra, when set, is a supplementary OpenAPI 3.0 document of our own (relative to the repository root) whose
+	// operations are merged into Spec before trimming: endpoints the vendor's description lacks. An operation at a
+	// path and method Spec also has replaces Spec's. Tests check these operations against an httptest fake, never
+	// against a mock of the same document.
+	Extra string `toml:"extra"`
 }
 
 // AuthScheme is one way the API accepts credentials; the fields mirror tools.AuthScheme.
@@ -197,6 +202,9 @@ func (m *Manifest) validate() error {
 		bad("source.spec is empty; name the full upstream document, relative to the repository root")
 	} else if path.IsAbs(m.Source.Spec) || strings.HasPrefix(path.Clean(m.Source.Spec), "..") {
 		bad("source.spec %q must be relative to the repository root and stay inside it", m.Source.Spec)
+	}
+	if e := m.Source.Extra; e != "" && (m.IsGraphQL() || path.IsAbs(e) || strings.HasPrefix(path.Clean(e), "..")) {
+		bad("source.extra %q must be relative to the repository root, stay inside it, and belong to an openapi toolkit", e)
 	}
 	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
 		value := m.Headers[name]

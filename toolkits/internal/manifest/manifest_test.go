@@ -143,6 +143,13 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"source.spec", "stay inside it"},
 		},
 		{
+			name: "source extra escaping the repository",
+			edit: func(s string) string {
+				return strings.Replace(s, `package = "acme@1.0.0"`, `package = "acme@1.0.0"`+"\nextra = \"../supplement.json\"", 1)
+			},
+			want: []string{"source.extra", "stay inside it"},
+		},
+		{
 			name: "header value with newline",
 			edit: func(s string) string {
 				return strings.Replace(s, `Accept = "application/json"`, `Accept = "application/json\r\nX-Evil: 1"`, 1)

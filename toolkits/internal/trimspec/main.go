@@ -5,7 +5,8 @@
 // pinned npm package under test-tools/node_modules), keeps only the operations the manifest lists and the
 // components they reach, puts the manifest's names and descriptions on them, drops examples, external docs, vendor
 // extensions and error responses, and writes compact JSON with sorted keys. Output is deterministic, so a test can
-// regenerate it and compare. A listed operationId the source does not have is an error naming it.
+// regenerate it and compare. A listed operationId the source does not have is an error naming it. When the manifest
+// names source.extra, that supplementary document of ours is merged into the source first (see merge).
 //
 // go generate runs it from the toolkits directory:
 //
@@ -120,6 +121,20 @@ func generate(root, toolkitDir string) ([]byte, stats, error) {
 	doc, err := decode(full)
 	if err != nil {
 		return nil, stats{}, fmt.Errorf("%s: %w", src, err)
+	}
+	if m.Source.Extra != "" {
+		extraFile := filepath.Join(root, filepath.FromSlash(m.Source.Extra))
+		raw, err := os.ReadFile(extraFile)
+		if err != nil {
+			return nil, stats{}, fmt.Errorf("read source.extra: %w", err)
+		}
+		extra, err := decode(raw)
+		if err == nil {
+			err = merge(doc, extra)
+		}
+		if err != nil {
+			return nil, stats{}, fmt.Errorf("%s: %w", extraFile, err)
+		}
 	}
 	trimmed, err := trim(doc, m)
 	if err != nil {

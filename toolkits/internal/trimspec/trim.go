@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -167,6 +168,82 @@ func trim(doc map[string]any, m *manifest.Manifest) (map[string]any, error) {
 		out["components"] = components
 	}
 	return out, nil
+}
+
+// merge adds the operations and components of extra, a supplementary OpenAPI 3.x document of our own, to doc. An
+// operation at a path and method doc also has replaces doc's (the supplement documents what the vendor's description
+// gets wrong or leaves out); a path template equal to one of doc's but for its parameter names, path-level keys other
+// than operations, and a component doc also has with a different value are errors.
+func merge(doc, extra map[string]any) error {
+	if v, _ := extra["openapi"].(string); !strings.HasPrefix(v, "3.") {
+		return fmt.Errorf("supplementary document is OpenAPI %q; write it as OpenAPI 3.x", v)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	if paths == nil {
+		paths = map[string]any{}
+		doc["paths"] = paths
+	}
+	shapes := map[string]string{}
+	for p := range paths {
+		shapes[pathShape(p)] = p
+	}
+	extraPaths, _ := extra["paths"].(map[string]any)
+	for _, p := range slices.Sorted(maps.Keys(extraPaths)) {
+		if q, ok := shapes[pathShape(p)]; ok && q != p {
+			return fmt.Errorf("path %s matches the source document's %s with other parameter names; use %s", p, q, q)
+		}
+		item, _ := extraPaths[p].(map[string]any)
+		target, _ := paths[p].(map[string]any)
+		if target == nil {
+			target = map[string]any{}
+			paths[p] = target
+		}
+		for _, k := range slices.Sorted(maps.Keys(item)) {
+			if !slices.Contains(httpMethods, k) {
+				return fmt.Errorf("path %s: only operations can be supplemented, not %q", p, k)
+			}
+			target[k] = item[k]
+		}
+	}
+	extraComponents, _ := extra["components"].(map[string]any)
+	if len(extraComponents) == 0 {
+		return nil
+	}
+	components, _ := doc["components"].(map[string]any)
+	if components == nil {
+		components = map[string]any{}
+		doc["components"] = components
+	}
+	for _, kind := range slices.Sorted(maps.Keys(extraComponents)) {
+		section, _ := extraComponents[kind].(map[string]any)
+		dst, _ := components[kind].(map[string]any)
+		if dst == nil {
+			dst = map[string]any{}
+			components[kind] = dst
+		}
+		for _, name := range slices.Sorted(maps.Keys(section)) {
+			if have, ok := dst[name]; ok && !reflect.DeepEqual(have, section[name]) {
+				return fmt.Errorf("component #/components/%s/%s differs from the source document's; rename it", kind, name)
+			}
+			dst[name] = section[name]
+		}
+	}
+	return nil
+}
+
+// pathShape is a path template with its parameter names erased: "/v1/blocks/{}/children".
+func pathShape(p string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(p, '{')
+		j := strings.IndexByte(p[max(i, 0):], '}')
+		if i < 0 || j < 0 {
+			b.WriteString(p)
+			return b.String()
+		}
+		b.WriteString(p[:i] + "{}")
+		p = p[i+j+1:]
+	}
 }
 
 // trimOperation keeps what an importer turns into a tool: parameters, request body, tags and success responses.
