@@ -1,10 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/google/jsonschema-go/jsonschema"
+	sdkjson "github.com/segmentio/encoding/json"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -130,14 +133,25 @@ func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
 		return reply(s, schemasData{res, s.Info()}, nil)
 	})
 
-	mcp.AddTool(srv, &mcp.Tool{
+	// Multi-execute is on every tool call's path: registered raw, it decodes its arguments once (executeInput)
+	// instead of the typed API's decode, re-encode and second decode per call; the schema is unchanged.
+	executeSchema := inputSchema[executeIn](map[string][2]int{"tools": {1, session.MaxCalls}})
+	executeResolved, err := executeSchema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	if err != nil {
+		panic(fmt.Sprintf("meta tool schema: %v", err))
+	}
+	srv.AddTool(&mcp.Tool{
 		Name:        prefix + "_MULTI_EXECUTE_TOOL",
-		InputSchema: inputSchema[executeIn](map[string][2]int{"tools": {1, session.MaxCalls}}),
+		InputSchema: executeSchema,
 		Description: "Run 1 to 50 tool calls with slugs and arguments from search; independent calls run in " +
 			"parallel, results come back in input order and one failure never fails the others. Large responses are " +
 			"saved to a file and previewed. Pass memory to remember facts (ids, names) for later.",
 		Annotations: &mcp.ToolAnnotations{Title: "Execute tools", DestructiveHint: ptr(true), OpenWorldHint: ptr(true)},
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in executeIn) (*mcp.CallToolResult, any, error) {
+	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		in, bad := executeInput(req.Params.Arguments, executeResolved)
+		if bad != nil {
+			return bad, nil
+		}
 		calls := make([]session.ExecCall, len(in.Tools))
 		for i, c := range in.Tools {
 			calls[i] = session.ExecCall{ToolSlug: c.ToolSlug, Arguments: c.Arguments}
@@ -152,8 +166,170 @@ func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
 		}
 		res, err := s.Execute(ctx, session.ExecRequest{Calls: calls, SyncToWorkbench: in.SyncResponseToWorkbench, Memory: in.Memory}, progress)
 		if err != nil {
-			return reply(s, nil, err)
+			return typedResult(reply(s, nil, err))
 		}
-		return reply(s, executeData{res, s.Info()}, nil)
+		return typedResult(reply(s, executeData{res, s.Info()}, nil))
 	})
+}
+
+// executeInput decodes a multi-execute's arguments with the typed API's outcome: the input schema decides. Arguments
+// executeFromMap accepts are valid under the schema (TestExecuteInputMatchesSchema) and are used as decoded; any
+// other input is judged by the schema, which words the error the client gets.
+func executeInput(raw json.RawMessage, resolved *jsonschema.Resolved) (executeIn, *mcp.CallToolResult) {
+	v := make(map[string]any)
+	if len(raw) > 0 {
+		if err := sdkjson.Unmarshal(raw, &v); err != nil {
+			return executeIn{}, argumentsError(fmt.Errorf("unmarshaling arguments: %w", err))
+		}
+	}
+	if in, ok := executeFromMap(v); ok {
+		return in, nil
+	}
+	// The typed API's path, step by step (mcp.applySchema, then decoding into the struct).
+	var unmarshaled any = v
+	if err := resolved.ApplyDefaults(&unmarshaled); err != nil {
+		return executeIn{}, argumentsError(fmt.Errorf("applying schema defaults:\n%w", err))
+	}
+	if err := resolved.Validate(&unmarshaled); err != nil {
+		return executeIn{}, argumentsError(err)
+	}
+	var in executeIn
+	data, err := json.Marshal(unmarshaled)
+	if err == nil {
+		dec := sdkjson.NewDecoder(bytes.NewReader(data))
+		dec.DontMatchCaseInsensitiveStructFields()
+		err = dec.Decode(&in)
+	}
+	if err != nil {
+		var res mcp.CallToolResult
+		res.SetError(err)
+		return executeIn{}, &res
+	}
+	return in, nil
+}
+
+func argumentsError(err error) *mcp.CallToolResult {
+	var res mcp.CallToolResult
+	res.SetError(fmt.Errorf("validating \"arguments\": %v", err))
+	return &res
+}
+
+// executeFromMap converts decoded arguments to executeIn when they certainly satisfy executeIn's input schema:
+// only its properties, tools 1 to MaxCalls objects of exactly a string tool_slug and an object arguments, and
+// every other property of its type. ok is false for anything else, valid or not.
+func executeFromMap(m map[string]any) (in executeIn, ok bool) {
+	tools, ok := m["tools"].([]any)
+	if !ok || len(tools) == 0 || len(tools) > session.MaxCalls {
+		return in, false
+	}
+	for k, v := range m {
+		switch k {
+		case "tools":
+		case "sync_response_to_workbench":
+			if in.SyncResponseToWorkbench, ok = v.(bool); !ok {
+				return in, false
+			}
+		case "thought", "current_step", "current_step_metric", "session_id":
+			str, ok := v.(string)
+			if !ok {
+				return in, false
+			}
+			switch k {
+			case "thought":
+				in.Thought = str
+			case "current_step":
+				in.CurrentStep = str
+			case "current_step_metric":
+				in.CurrentStepMetric = str
+			default:
+				in.SessionID = str
+			}
+		case "memory":
+			mem, ok := v.(map[string]any)
+			if !ok {
+				return in, false
+			}
+			in.Memory = make(map[string][]string, len(mem))
+			for topic, facts := range mem {
+				if facts == nil {
+					in.Memory[topic] = []string{} // as the SDK's decoder makes of null
+					continue
+				}
+				list, ok := facts.([]any)
+				if !ok {
+					return in, false
+				}
+				strs := make([]string, len(list))
+				for i, f := range list {
+					if strs[i], ok = f.(string); !ok {
+						return in, false
+					}
+				}
+				in.Memory[topic] = strs
+			}
+		case "session":
+			ref, ok := v.(map[string]any)
+			if !ok {
+				return in, false
+			}
+			in.Session = &sessionRef{}
+			for rk, rv := range ref {
+				switch rk {
+				case "id":
+					if in.Session.ID, ok = rv.(string); !ok {
+						return in, false
+					}
+				case "generate_id":
+					if in.Session.GenerateID, ok = rv.(bool); !ok {
+						return in, false
+					}
+				default:
+					return in, false
+				}
+			}
+		default:
+			return in, false
+		}
+	}
+	in.Tools = make([]execCall, len(tools))
+	for i, t := range tools {
+		call, ok := t.(map[string]any)
+		if !ok || len(call) != 2 {
+			return in, false
+		}
+		slug, ok := call["tool_slug"].(string)
+		if !ok {
+			return in, false
+		}
+		args, ok := call["arguments"].(map[string]any)
+		if !ok {
+			return in, false
+		}
+		in.Tools[i] = execCall{ToolSlug: slug, Arguments: args}
+	}
+	return in, true
+}
+
+// typedResult is what the SDK's typed tool API makes of a handler's outcome (Out = any, no output schema): the
+// output encoded once, as structured content and as its text.
+func typedResult(res *mcp.CallToolResult, out any, err error) (*mcp.CallToolResult, error) {
+	if err != nil {
+		var errRes mcp.CallToolResult
+		errRes.SetError(err)
+		return &errRes, nil
+	}
+	if res == nil {
+		res = &mcp.CallToolResult{}
+	}
+	if out != nil {
+		raw, err := json.Marshal(out)
+		if err != nil {
+			return nil, fmt.Errorf("marshaling output: %w", err)
+		}
+		res.StructuredContent = json.RawMessage(raw)
+		if res.Content == nil {
+			res.Content = []mcp.Content{&mcp.TextContent{Text: string(raw)}}
+		}
+	}
+	return res, nil
 }

@@ -95,6 +95,9 @@ func timing(log *slog.Logger) mcp.Middleware {
 		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 			start := time.Now()
 			res, err := next(ctx, method, req)
+			if err == nil && !log.Enabled(ctx, slog.LevelDebug) {
+				return res, err
+			}
 			attrs := []any{"method", method, "duration", time.Since(start)}
 			if p, ok := req.GetParams().(*mcp.CallToolParamsRaw); ok {
 				attrs = append(attrs, "tool", p.Name)

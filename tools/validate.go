@@ -90,19 +90,47 @@ func (rs *resolvedSchema) resolve(t *Tool) {
 	rs.schema, rs.err = s.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: false})
 }
 
-// normalize turns json.Number values into float64 so the validator sees plain JSON types.
+// normalize turns json.Number values into float64 so the validator sees plain JSON types. Values without any are
+// returned as they are, not copied.
 func normalize(v any) any {
+	if !hasNumber(v) {
+		return v
+	}
+	return normalizeCopy(v)
+}
+
+func hasNumber(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if hasNumber(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasNumber(e) {
+				return true
+			}
+		}
+	case json.Number:
+		return true
+	}
+	return false
+}
+
+func normalizeCopy(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = normalize(e)
+			out[k] = normalizeCopy(e)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = normalize(e)
+			out[i] = normalizeCopy(e)
 		}
 		return out
 	case json.Number:

@@ -34,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/toolmux/toolmux/toolkits"
 	"github.com/toolmux/toolmux/tools"
 	"github.com/toolmux/toolmux/tools/openapi"
 )
@@ -189,6 +190,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	fmt.Fprintln(w)
+	if err := withCurated(ctx, w, baseTools, base, files[:4], params); err != nil {
+		return err
+	}
 	for _, m := range misses {
 		fmt.Fprintln(stdout, m)
 	}
@@ -558,5 +562,45 @@ func checkExpected(name string, qs []evalQuery, cat []*tools.Tool) error {
 			}
 		}
 	}
+	return nil
+}
+
+// withCurated re-runs the dev files on the eval catalog plus every curated toolkit whose slug the eval catalog does
+// not already hold (an imported spec replaces the curated toolkit of its slug, as `replace = true` does for a user),
+// so it shows whether the built-in toolkits crowd out the imported tools.
+func withCurated(ctx context.Context, w io.Writer, baseTools []*tools.Tool, base []spec, files []queryFile, params tools.SearchParams) error {
+	defs, err := toolkits.Builtin()
+	if err != nil {
+		return err
+	}
+	taken := map[string]bool{}
+	for _, s := range base {
+		taken[s.slug] = true
+	}
+	cat := slices.Clone(baseTools)
+	var added []string
+	for _, d := range defs {
+		if taken[d.Slug] {
+			continue
+		}
+		tk, err := d.Load(ctx)
+		if err != nil {
+			return err
+		}
+		cat = append(cat, tk.Tools...)
+		added = append(added, fmt.Sprintf("%s (%d)", d.Slug, len(tk.Tools)))
+	}
+	ix := toolmuxSearcher{tools.NewIndexWith(cat, params)}
+	fmt.Fprintf(w, "With the curated toolkits loaded beside the four imported specs (%s; %d tools in all), toolmux R@5 / MRR@10: ", strings.Join(added, ", "), len(cat))
+	var parts []string
+	for _, f := range files {
+		qs, err := readQueries(f.path)
+		if err != nil {
+			return err
+		}
+		r := evaluate(ix, qs)
+		parts = append(parts, fmt.Sprintf("%s %.2f / %.2f", f.name, r.r5, r.mrr))
+	}
+	fmt.Fprintf(w, "%s.\n\n", strings.Join(parts, ", "))
 	return nil
 }

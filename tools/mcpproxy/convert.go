@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -75,6 +76,19 @@ func UpperSnake(name string) string {
 // contentData renders a content list as the JSON values MCP puts on the wire ({"type":"text","text":...}, image
 // with data and mimeType, resource with its contents).
 func contentData(content []mcp.Content) (any, error) {
+	// Plain text, what most tools return, is built directly; anything else takes the wire encoding's round trip.
+	out := make([]any, len(content))
+	for i, c := range content {
+		t, ok := c.(*mcp.TextContent)
+		if !ok || t.Meta != nil || t.Annotations != nil || !utf8.ValidString(t.Text) {
+			return contentDataWire(content)
+		}
+		out[i] = map[string]any{"type": "text", "text": t.Text}
+	}
+	return out, nil
+}
+
+func contentDataWire(content []mcp.Content) (any, error) {
 	raw, err := json.Marshal(content)
 	if err != nil {
 		return nil, err
