@@ -262,8 +262,8 @@ func (r *coldStartResult) section() section {
 		"what an MCP host waits for before the model sees any tool.\n\n")
 	fmt.Fprintf(&sb, "**How:** raw JSON-RPC lines over the child's stdin/stdout (protocol 2025-06-18), the same driver for every "+
 		"server; %d measured runs per server after one unmeasured run each, the servers taking turns. The server is "+
-		"stopped by closing its stdin after each run. toolmux uses the embedded default config (the curated GitHub "+
-		"toolkit); its catalog starts loading once the handshake is done, so `tools/list` of the meta tools does not wait for it.\n\n", r.runs)
+		"stopped by closing its stdin after each run. toolmux uses the embedded default config (the curated "+
+		"toolkits); its catalog starts loading once the handshake is done, so `tools/list` of the meta tools does not wait for it.\n\n", r.runs)
 	sb.WriteString("| server | command | median | p90 | min | max |\n|---|---|---:|---:|---:|---:|\n")
 	for _, v := range r.variants {
 		fmt.Fprintf(&sb, "| %s | `%s` | %s | %s | %s | %s |\n", v.name, v.command, ms(v.samples.median()), ms(v.samples.p90()), ms(v.samples.min()), ms(v.samples.max()))

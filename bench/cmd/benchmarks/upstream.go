@@ -142,7 +142,8 @@ func (b *bench) upstream(ctx context.Context) (section, error) {
 	fmt.Fprintf(&body, "| Overhead | %s (%s) | %s | %s (%s) |\n\n", us(viaTM.median()-viaDirect.median()), ratio(viaTM.median(), viaDirect.median()),
 		us(viaTM.p90()-viaDirect.p90()), us(p99(viaTM)-p99(viaDirect)), ratio(p99(viaTM), p99(viaDirect)))
 	body.WriteString("The overhead includes the meta tool's work on every call: argument validation against the tool's schema, " +
-		"the execution log write to SQLite, and the result envelope.\n\n")
+		"queueing the execution log row (written to SQLite in the background), the result envelope, and a second " +
+		"stdio hop: client to toolmux, toolmux to the upstream.\n\n")
 	fmt.Fprintf(&body, "Time to the first call, process start to the first echo result (median of %d fresh starts; the tool "+
 		"list comes from the cache, so the upstream starts at the first call):\n\n", runs)
 	body.WriteString("| | median | min | max |\n|---|---|---|---|\n")
