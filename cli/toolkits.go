@@ -222,7 +222,7 @@ func checkSlugFree(e *env, slug string, replace bool) error {
 	}
 	for _, d := range defs {
 		if d.Slug == slug && !replace && !slices.Contains(e.cfg.Builtin.Disable, slug) {
-			return usageError("%q is the slug of a built-in toolkit; choose another --slug, or pass --replace to use this document instead of the built-in one", slug)
+			return usageError("%q is the slug of a built-in toolkit; choose another slug, or pass --replace to serve this toolkit in place of the built-in one", slug)
 		}
 	}
 	return nil
