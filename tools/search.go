@@ -178,6 +178,7 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 	st := stemmer{}
 	boiler := boilerplate(tools, p.BoilerplateMin)
 	fields := make([][numFields][]string, n)
+	heads := make([]string, n) // the stem of each tool's resource head noun (see buildPostings)
 	kitWords := make([]map[string]bool, len(ix.kits))
 	for i := range kitWords {
 		kitWords[i] = map[string]bool{}
@@ -201,6 +202,9 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 		if t.HTTP != nil {
 			res, rest := pathWords(t.HTTP.Path)
 			collect(fieldResource, res, false)
+			if r := f[fieldResource]; len(r) > 0 {
+				heads[i] = r[len(r)-1]
+			}
 			collect(fieldPath, rest, false)
 		}
 		for _, tag := range t.Tags {
@@ -259,7 +263,7 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 			ix.prior[i] -= p.DeprecatedPenalty
 		}
 	}
-	ix.buildPostings(fields)
+	ix.buildPostings(fields, heads)
 	ix.indexParamPhrases(st)
 	ix.pool.New = func() any { return newScratch(n) }
 	return ix
@@ -319,7 +323,11 @@ func methodWord(t *Tool, w string) bool {
 // tagDeprecatedName is the tag importers put on deprecated operations.
 const tagDeprecatedName = "deprecated"
 
-func (ix *Index) buildPostings(fields [][numFields][]string) {
+// buildPostings computes the postings of the tools' fields. heads are the last words of the resource fields: a
+// resource word that repeats a parent path segment ("project" of /projects/{p}/project_statuses) names the
+// parent, not the thing the operation acts on, so only the head noun ("statuses") counts as the resource a
+// query's object names.
+func (ix *Index) buildPostings(fields [][numFields][]string, heads []string) {
 	p := ix.params
 	var avg [numFields]float32
 	for i := range fields {
@@ -367,6 +375,7 @@ func (ix *Index) buildPostings(fields [][numFields][]string) {
 			}
 		}
 		ix.nameLen[doc] = uint8(min(names, 255))
+		head, hasHead := ix.vocab[heads[doc]]
 		for _, id := range order {
 			c := tf[id]
 			var w float32
@@ -375,7 +384,7 @@ func (ix *Index) buildPostings(fields [][numFields][]string) {
 					w += p.FieldWeight[f] * c[f] / norm[f]
 				}
 			}
-			ix.postings[id] = append(ix.postings[id], posting{doc: int32(doc), w: w * (p.K1 + 1) / (p.K1 + w), name: c[fieldAction]+c[fieldName] > 0, res: c[fieldResource] > 0})
+			ix.postings[id] = append(ix.postings[id], posting{doc: int32(doc), w: w * (p.K1 + 1) / (p.K1 + w), name: c[fieldAction]+c[fieldName] > 0, res: c[fieldResource] > 0 && (c[fieldPath] == 0 || hasHead && id == head)})
 			ix.df[id]++
 			if c[fieldAction]+c[fieldName]+c[fieldResource]+c[fieldPath]+c[fieldTags] > 0 {
 				strong[id]++

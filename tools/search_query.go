@@ -192,7 +192,7 @@ func (ix *Index) parse(text string) query {
 					g.alts[j].w *= ix.params.Quoted
 				}
 				g.imp *= ix.params.Quoted
-			} else if n == 1 && named[i-1] {
+			} else if n == 1 && (named[i-1] || participle(raw, i-1)) {
 				for j := range g.alts {
 					g.alts[j].w *= ix.params.ProperNoun
 				}
@@ -864,4 +864,18 @@ func (ix *Index) Explain(text, slug string) string {
 		fmt.Fprintf(&b, "tool class %d, prior %.2f, class factor %.2f\n", ix.class[doc], ix.prior[doc], classFactor(q.class, ix.class[doc], ix.params))
 	}
 	return b.String()
+}
+
+// participle reports whether raw[i] is a past participle used as an adjective after a determiner ("remove the
+// expired card", "attach the signed contract") or as the state a question asks about ("which webhooks are
+// configured"): it says which of the user's things is meant, not what the operation does.
+func participle(raw []string, i int) bool {
+	w := raw[i]
+	if i == 0 || len(w) <= 4 || !strings.HasSuffix(w, "ed") {
+		return false
+	}
+	if raw[i-1] == "be" && questionWords[raw[0]] {
+		return true // "which webhooks are configured": the state of what is asked for
+	}
+	return i+1 < len(raw) && determiners[raw[i-1]] && !isNoise([]byte(raw[i+1])) && !prepositions[raw[i+1]]
 }

@@ -561,3 +561,90 @@ func TestSearchRequestReading(t *testing.T) {
 		}
 	})
 }
+
+// TestParticiple checks which words are past participles used as adjectives or as the state a question asks about:
+// they describe the user's thing and weigh like names.
+func TestParticiple(t *testing.T) {
+	tests := []struct {
+		query string
+		at    int
+		want  bool
+	}{
+		{"remove the expired card", 2, true},
+		{"attach the signed contract pdf", 2, true},
+		{"list the archived projects", 2, true},
+		{"which cards expired", 2, false},          // a verb, not before its noun
+		{"the card expired yesterday", 2, false},   // no determiner before it
+		{"get the shared with me files", 2, false}, // a preposition follows
+		{"remove the card", 2, false},
+		{"which webhooks are configured on this repo", 3, true}, // the state of what a question asks for
+		{"the webhooks are configured", 3, false},               // not a question              // not a participle
+	}
+	for _, tt := range tests {
+		var raw []string
+		splitWords(tt.query, false, func(w []byte) {
+			if base, ok := defaultLexicon().irregular[string(w)]; ok {
+				raw = append(raw, base) // as parse reads it: "are" is "be"
+			} else {
+				raw = append(raw, string(w))
+			}
+		})
+		if got := participle(raw, tt.at); got != tt.want {
+			t.Errorf("participle(%q, %d) = %v, want %v", tt.query, tt.at, got, tt.want)
+		}
+	}
+}
+
+// TestSearchModifiersAndResourceHead checks two readings of structure: a participle before the object ("the
+// expired card") weighs like a name, and a resource whose first word repeats its parent
+// ("/projects/{p}/project_statuses") is about its head noun, not the parent.
+func TestSearchModifiersAndResourceHead(t *testing.T) {
+	ix := NewIndex([]*Tool{
+		httpTool("pay", "PostCheckoutSessionsSessionExpire", "POST", "/v1/checkout/sessions/{session}/expire", "PostCheckoutSessionsSessionExpire", "A session can be expired when it is open."),
+		httpTool("pay", "DeleteCustomersCustomerCardsId", "DELETE", "/v1/customers/{customer}/cards/{id}", "DeleteCustomersCustomerCardsId", "Delete a specified source for a given customer."),
+		httpTool("work", "createProjectStatusForProject", "POST", "/projects/{project_gid}/project_statuses", "Create a project status", "Creates a new status update on the project."),
+		httpTool("work", "createProject", "POST", "/projects", "Create a project", "Create a new project in a workspace or team."),
+		httpTool("work", "getProjectStatuses", "GET", "/project_statuses", "Get project statuses", "Returns the statuses."),
+	})
+	group := func(q query, term string) qgroup {
+		for _, g := range q.groups {
+			for _, a := range g.alts {
+				if len(a.terms) == 1 && a.terms[0] == ix.vocab[Stem(term)] {
+					return g
+				}
+			}
+		}
+		t.Fatalf("no group for %q", term)
+		return qgroup{}
+	}
+	q := ix.parse("remove the expired card")
+	if g, idf := group(q, "expired"), ix.idf[ix.vocab[Stem("expired")]]; g.imp > ix.params.ProperNoun*idf*1.01 {
+		t.Errorf("the participle of \"the expired card\" weighs %.2f, want at most %.2f (ProperNoun × idf)", g.imp, ix.params.ProperNoun*idf)
+	}
+	q = ix.parse("expire the card")
+	if g, idf := group(q, "expire"), ix.idf[ix.vocab[Stem("expire")]]; g.imp < idf*0.99 {
+		t.Errorf("the verb of \"expire the card\" weighs %.2f, want its idf %.2f", g.imp, idf)
+	}
+	res := func(slug, term string) bool {
+		for _, p := range ix.postings[ix.vocab[Stem(term)]] {
+			if ix.tools[p.doc].Slug == slug {
+				return p.res
+			}
+		}
+		t.Fatalf("%s has no term %q", slug, term)
+		return false
+	}
+	for _, tt := range []struct {
+		slug, term string
+		want       bool
+	}{
+		{"WORK_CREATEPROJECTSTATUSFORPROJECT", "project", false}, // the parent, repeated
+		{"WORK_CREATEPROJECTSTATUSFORPROJECT", "statuses", true},
+		{"WORK_CREATEPROJECT", "projects", true},
+		{"WORK_GETPROJECTSTATUSES", "project", true}, // no parent repeats it
+	} {
+		if got := res(tt.slug, tt.term); got != tt.want {
+			t.Errorf("%s: %q is its resource = %v, want %v", tt.slug, tt.term, got, tt.want)
+		}
+	}
+}
