@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,6 +195,10 @@ func doctorToolkit(ctx context.Context, r *doctorReport, e *env, tk *tools.Toolk
 			}
 		}
 	}
+	if placeholderHost(tk.BaseURL) {
+		r.warn(what+" base URL", fmt.Sprintf("%s is a placeholder: every call to %s fails until it names your site", tk.BaseURL, tk.Slug),
+			fmt.Sprintf("set [builtin.base_url] %s = %q in %s", tk.Slug, strings.Replace(tk.BaseURL, "your-domain.", "YOUR-SITE.", 1), configWhere(e)))
+	}
 	active, status, msg := e.auth.Status(ctx, e.user, tk)
 	detail := fmt.Sprintf("%d tools, auth %s; %s: %s", len(tk.Tools), strings.Join(schemes, "/"), status, msg)
 	if len(schemes) == 0 {
@@ -210,6 +215,21 @@ func doctorToolkit(ctx context.Context, r *doctorReport, e *env, tk *tools.Toolk
 	default:
 		r.fail(what, detail, connectFix(tk))
 	}
+}
+
+// placeholderHost reports whether a base URL still carries a curated manifest's per-site placeholder host
+// ("your-domain.atlassian.net" for Jira), which the user must replace with their own site.
+func placeholderHost(baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	return err == nil && strings.HasPrefix(u.Hostname(), "your-domain.")
+}
+
+// configWhere names the config file for a fix, or how to create one when the embedded default is in use.
+func configWhere(e *env) string {
+	if f := e.cfg.File(); f != "" {
+		return f
+	}
+	return "a config file (`toolmux config init` writes one)"
 }
 
 // connectFix is how to (re)connect tk from the terminal.

@@ -36,11 +36,13 @@ token = "env:TOOLMUX_DOCTOR_TEST_UNSET"
 			checks["github"] = strings.Contains(l, "FAILED") && i+1 < len(lines) && strings.Contains(lines[i+1], "toolmux connect github")
 		case f[0] == "ok" && f[1] == "state":
 			checks["state"] = true
+		case len(f) > 3 && f[0] == "WARN" && f[1] == "toolkit" && f[2] == "jira" && f[3] == "base":
+			checks["jira base URL"] = strings.Contains(l, "your-domain.atlassian.net") && i+1 < len(lines) && strings.Contains(lines[i+1], "[builtin.base_url] jira")
 		case (f[0] == "ok" || f[0] == "WARN") && f[1] == "toolkit" && f[2] == "hackernews":
 			checks["hackernews"] = f[0] == "ok"
 		}
 	}
-	for _, want := range []string{"config", "github", "state", "hackernews"} {
+	for _, want := range []string{"config", "github", "state", "hackernews", "jira base URL"} {
 		if !checks[want] {
 			t.Errorf("doctor output lacks the expected %s line (with its fix):\n%s", want, out)
 		}
