@@ -85,9 +85,10 @@ token = "env:TOOLMUX_TEST_PET_KEY"
 	})
 }
 
-// BenchmarkMCPEchoWarm is BenchmarkMCPUpstreamEcho with both paths warmed up first (node compiles the echo handler
-// during the first few hundred calls, which otherwise lands on whichever side runs first), the upstream measured
-// first, then the session: their ratio is the session's overhead on an upstream call.
+// BenchmarkMCPEchoWarm compares server-everything's echo through a session's Execute (validation, execution log,
+// result handling) with the same call on the upstream client alone. Both paths are warmed up first (node compiles
+// the echo handler during the first few hundred calls, which otherwise lands on whichever side runs first), the
+// upstream measured first, then the session: their ratio is the session's overhead on an upstream call.
 func BenchmarkMCPEchoWarm(b *testing.B) {
 	bin, err := filepath.Abs(filepath.Join("..", "test-tools", "node_modules", ".bin", "mcp-server-everything"))
 	if err != nil {

@@ -18,8 +18,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/toolmux/toolmux/auth"
-	"github.com/toolmux/toolmux/config"
-	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/tools"
 	"github.com/toolmux/toolmux/tools/mcpproxy"
 )
@@ -273,57 +271,6 @@ args = %s
 			}
 		})
 	}
-}
-
-// BenchmarkMCPUpstreamEcho compares server-everything's echo through a session's Execute (validation, execution
-// log, result handling) with the same call on the upstream client alone.
-func BenchmarkMCPUpstreamEcho(b *testing.B) {
-	bin, err := filepath.Abs(filepath.Join("..", "test-tools", "node_modules", ".bin", "mcp-server-everything"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	node, lookErr := exec.LookPath("node")
-	if _, statErr := os.Stat(bin); statErr != nil || lookErr != nil {
-		b.Skip("node or server-everything missing (run npm ci in test-tools)")
-	}
-	dir := b.TempDir()
-	cfg, err := config.Parse([]byte(fmt.Sprintf("[builtin]\ndisable = [\"github\"]\n\n[[toolkits]]\nslug = \"everything\"\ntype = \"mcp\"\ncommand = %q\nargs = [%q, \"stdio\"]\n", node, bin)), filepath.Join(dir, "config.toml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(dir, "state.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	cat, err := LoadCatalog(ctx, CatalogOptions{Config: cfg, DB: db, StateDir: dir})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cat.Close()
-	s, err := Open(ctx, db, ReadyCatalog(cat), Options{Name: "bench", UserID: "alice", StateDir: dir, Execution: cfg.Execution})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close(ctx)
-	args := map[string]any{"message": "x"}
-	b.Run("session", func(b *testing.B) {
-		for b.Loop() {
-			out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: "EVERYTHING_ECHO", Arguments: args}}}, nil)
-			if err != nil || out.ErrorCount != 0 {
-				b.Fatal(err, out)
-			}
-		}
-	})
-	b.Run("upstream", func(b *testing.B) {
-		tool := cat.Tool("EVERYTHING_ECHO")
-		for b.Loop() {
-			if _, err := cat.Upstream("everything").Execute(ctx, tools.Call{Tool: tool, Arguments: args}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // TestMCPUpstreamHTTP declares a streamable HTTP upstream (a real go-sdk server) whose header references a variable,
