@@ -14,7 +14,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -108,22 +107,7 @@ func (m *Manager) beginAuthCodeFor(acct store.ConnectedAccount, redirectURL stri
 	}
 	f.pending[state] = &pendingAuth{account: acct, verifier: verifier, config: oc, expires: now.Add(LinkTTL)}
 	f.mu.Unlock()
-	opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}, providerAuthOptions(oc.Endpoint.AuthURL)...)
-	return oc.AuthCodeURL(state, opts...), nil
-}
-
-// providerAuthOptions adds what a provider needs beyond RFC 6749 to hand out a refresh token. Google issues one
-// only for access_type=offline, and again on a reconnect only with prompt=consent; without them the connection
-// dies with its first access token, an hour later.
-func providerAuthOptions(authURL string) []oauth2.AuthCodeOption {
-	u, err := url.Parse(authURL)
-	if err != nil {
-		return nil
-	}
-	if u.Hostname() == "accounts.google.com" {
-		return []oauth2.AuthCodeOption{oauth2.AccessTypeOffline, oauth2.ApprovalForce}
-	}
-	return nil
+	return oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier)), nil
 }
 
 // ErrUnknownState is returned (wrapped) for a callback whose state this process did not issue, or already used.

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/toolmux/toolmux/auth/authtest"
 	"github.com/toolmux/toolmux/config"
 	"github.com/toolmux/toolmux/store"
@@ -182,23 +180,3 @@ func TestOAuthClientSecretReferences(t *testing.T) {
 	}
 }
 
-func TestProviderAuthOptionsAskGoogleForARefreshToken(t *testing.T) {
-	for _, tc := range []struct {
-		authURL string
-		want    []string
-	}{
-		{"https://accounts.google.com/o/oauth2/v2/auth", []string{"access_type=offline", "prompt=consent"}},
-		{"https://github.com/login/oauth/authorize", nil},
-	} {
-		oc := oauth2.Config{ClientID: "c", Endpoint: oauth2.Endpoint{AuthURL: tc.authURL}}
-		got := oc.AuthCodeURL("s", providerAuthOptions(tc.authURL)...)
-		for _, w := range tc.want {
-			if !strings.Contains(got, w) {
-				t.Errorf("%s: %s lacks %s", tc.authURL, got, w)
-			}
-		}
-		if tc.want == nil && (strings.Contains(got, "access_type") || strings.Contains(got, "prompt=")) {
-			t.Errorf("%s: %s carries Google-only parameters", tc.authURL, got)
-		}
-	}
-}

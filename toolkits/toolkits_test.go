@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/oauth2"
 
 	"github.com/toolmux/toolmux/toolkits/internal/manifest"
 	"github.com/toolmux/toolmux/tools"
@@ -161,6 +163,37 @@ func TestGitHubAuth(t *testing.T) {
 	}
 	if gh.BaseURL != "https://api.github.com" {
 		t.Errorf("GitHub base URL = %q", gh.BaseURL)
+	}
+}
+
+// Google hands out a refresh token only for access_type=offline, and again on a reconnect only with prompt=consent;
+// without them a Google connection dies with its first access token, an hour later. The parameters ride in the
+// manifest's authorization URL, as Jira's audience and Notion's owner do.
+func TestGoogleAuthorizationAsksForARefreshToken(t *testing.T) {
+	defs, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, slug := range []string{"gmail", "googlecalendar", "googledrive"} {
+		var oauth *tools.AuthScheme
+		for _, s := range find(t, defs, slug).AuthSchemes {
+			if s.Scheme == tools.SchemeOAuth2 {
+				oauth = &s
+			}
+		}
+		if oauth == nil {
+			t.Errorf("%s: no OAUTH2 scheme", slug)
+			continue
+		}
+		oc := oauth2.Config{ClientID: "id", Scopes: oauth.Scopes, Endpoint: oauth2.Endpoint{AuthURL: oauth.AuthorizationURL}}
+		u, err := url.Parse(oc.AuthCodeURL("state", oauth2.S256ChallengeOption("verifier")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		if u.Host != "accounts.google.com" || q.Get("access_type") != "offline" || q.Get("prompt") != "consent" || q.Get("state") != "state" {
+			t.Errorf("%s: authorization request %s lacks access_type=offline and prompt=consent beside its own parameters", slug, u)
+		}
 	}
 }
 
