@@ -148,11 +148,9 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 			}
 		})
 	}
-	sess, err := session.Open(ctx, e.db, future, session.Options{
-		Name: name, Ephemeral: o.ephemeral, UserID: e.user, Filter: filter, Expose: expose,
-		StateDir: e.stateDir, Execution: e.cfg.Execution, Workbench: e.cfg.Workbench, Connections: e.auth, Logger: e.log,
-		HideUnconnected: e.cfg.Serve.HideUnconnected,
-	})
+	opts := e.servedSession(name, e.user, filter, expose, e.auth)
+	opts.Ephemeral = o.ephemeral
+	sess, err := session.Open(ctx, e.db, future, opts)
 	if err != nil {
 		return err
 	}
@@ -189,4 +187,14 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 		return fmt.Errorf("mcp server: %w", err)
 	}
 	return nil
+}
+
+// servedSession is the session.Options of a session `toolmux serve` opens, over stdio or HTTP: the user, name,
+// filter and connections given, everything else from the config.
+func (e *env) servedSession(name, user string, filter tools.Filter, expose []string, conns session.Connections) session.Options {
+	return session.Options{
+		Name: name, UserID: user, Filter: filter, Expose: expose, Connections: conns,
+		StateDir: e.stateDir, Execution: e.cfg.Execution, Workbench: e.cfg.Workbench, Logger: e.log,
+		HideUnconnected: e.cfg.Serve.HideUnconnected,
+	}
 }

@@ -86,11 +86,9 @@ func runServeHTTP(ctx context.Context, e *env, o serveOptions, filter tools.Filt
 	opts := server.HTTPOptionsFromConfig(server.HTTPOptions{
 		Server: server.Options{Prefix: e.cfg.MetaToolPrefix, NoMeta: noMeta, Version: session.Version, Logger: e.log},
 		OpenSession: func(ctx context.Context, user, name string) (*session.Session, error) {
-			return session.Open(ctx, e.db, future, session.Options{
-				Name: name, Ephemeral: name == "", UserID: user, Filter: filter, Expose: expose,
-				StateDir: e.stateDir, Execution: e.cfg.Execution, Workbench: e.cfg.Workbench, Connections: users.For(user),
-				Logger: e.log, HideUnconnected: e.cfg.Serve.HideUnconnected,
-			})
+			opts := e.servedSession(name, user, filter, expose, users.For(user))
+			opts.Ephemeral = name == ""
+			return session.Open(ctx, e.db, future, opts)
 		},
 		Users: e.db, NoAuth: o.noAuth, NoAuthUser: e.user, Remote: remote, Logger: e.log,
 	}, e.cfg.HTTP)
