@@ -239,7 +239,7 @@ func (p *curatedPrisms) stop() {
 	}
 }
 
-// launchPrismOn starts `prism mock` (request validation on, --errors off, as launchPrism explains) on spec and
+// launchPrismOn starts `prism mock` (request validation on, --errors off, as prism_test.go's header explains) on spec and
 // waits for its first HTTP answer.
 func launchPrismOn(bin, spec string) (string, time.Duration, *exec.Cmd, *syncBuffer, error) {
 	port, err := freePort()

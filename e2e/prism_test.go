@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io/fs"
 	"mime"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -24,7 +23,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,38 +71,11 @@ func startPrism(t *testing.T) string {
 	return prism.url
 }
 
+// launchPrism starts the shared Prism on the GitHub description and keeps its process and log for stopPrism.
 func launchPrism(bin, spec string) (string, time.Duration, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", 0, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	prism.log = &syncBuffer{}
-	cmd := exec.Command(bin, "mock", "-h", "127.0.0.1", "-p", strconv.Itoa(port), spec)
-	cmd.Stdout, cmd.Stderr = prism.log, prism.log
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		return "", 0, err
-	}
-	prism.cmd = cmd
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for deadline := time.Now().Add(prismReadyTimeout); time.Now().Before(deadline); {
-		select {
-		case err := <-exited:
-			return "", 0, fmt.Errorf("prism exited before it was ready (%v):\n%s", err, tail(prism.log.String(), 3000))
-		case <-time.After(200 * time.Millisecond):
-		}
-		resp, err := client.Get(url + "/zen")
-		if err == nil {
-			resp.Body.Close()
-			return url, time.Since(start), nil
-		}
-	}
-	return "", 0, fmt.Errorf("prism not ready after %s:\n%s", prismReadyTimeout, tail(prism.log.String(), 3000))
+	url, took, cmd, log, err := launchPrismOn(bin, spec)
+	prism.cmd, prism.log = cmd, log
+	return url, took, err
 }
 
 // stopPrism ends the shared Prism process, if one was started.
