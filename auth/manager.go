@@ -187,7 +187,7 @@ func NewManager(opts ManagerOptions) *Manager {
 		cfg = config.Default()
 	}
 	return &Manager{
-		db: opts.DB, secrets: opts.Secrets, static: NewStatic(cfg.Auth), user: opts.User,
+		db: opts.DB, secrets: opts.Secrets, static: NewStaticWith(cfg.Auth, opts.Secrets), user: opts.User,
 		overrides: cfg.ConnectedAccounts, auth: cfg.Auth, log: log, client: opts.HTTPClient, prefix: cfg.MetaToolPrefix,
 		connectPort: cfg.Connect.Port,
 		schemes:     map[string]tools.AuthScheme{}, oauthKits: map[string][]tools.AuthScheme{},
@@ -676,7 +676,7 @@ func (m *Manager) OAuthConfig(toolkit, redirectURL string) (*oauth2.Config, erro
 		}
 		oc.ClientSecret = v
 	default:
-		v, err := config.ResolveSecret(a.ClientSecret)
+		v, err := ResolveRef(context.Background(), m.secrets, a.ClientSecret)
 		if err != nil {
 			return nil, fmt.Errorf("OAuth2 client secret for %s: %w", toolkit, err)
 		}

@@ -39,9 +39,13 @@ type credential struct {
 	err  error // why the secret could not be resolved
 }
 
-// NewStatic resolves every [auth.*] entry of the config. A reference to an unset variable is not an error here: the
-// toolkit reports FAILED and its calls say which variable to set.
-func NewStatic(entries map[string]config.Auth) *Static {
+// NewStatic resolves every [auth.*] entry of the config whose references are environment variables. A reference to
+// an unset variable is not an error here: the toolkit reports FAILED and its calls say which variable to set.
+func NewStatic(entries map[string]config.Auth) *Static { return NewStaticWith(entries, nil) }
+
+// NewStaticWith is NewStatic that also resolves keyring:NAME references from store.
+func NewStaticWith(entries map[string]config.Auth, store SecretStore) *Static {
+	resolve := func(ref string) (string, error) { return ResolveRef(context.Background(), store, ref) }
 	s := &Static{creds: map[string]credential{}}
 	for slug, a := range entries {
 		if a.Scheme == tools.SchemeOAuth2 {
@@ -51,11 +55,11 @@ func NewStatic(entries map[string]config.Auth) *Static {
 		scheme := tools.AuthScheme{Scheme: a.Scheme, In: a.In, Name: a.Name}
 		switch a.Scheme {
 		case tools.SchemeBearerToken, tools.SchemeAPIKey:
-			secret, err := config.ResolveSecret(a.Token)
+			secret, err := resolve(a.Token)
 			c.auth, c.err = openapi.StaticAuth{Scheme: scheme, Secret: secret}, err
 			redact.Known.Add(secret)
 		case tools.SchemeBasic:
-			pass, err := config.ResolveSecret(a.Password)
+			pass, err := resolve(a.Password)
 			c.auth, c.err = openapi.StaticAuth{Scheme: scheme, Secret: a.Username + ":" + pass}, err
 			redact.Known.Add(pass)
 		default:

@@ -79,7 +79,7 @@ func Run(ctx context.Context, args []string, streams IO) error {
 		newServeCmd(g), newToolsCmd(g), newToolkitsCmd(g), newSessionsCmd(g), newLogsCmd(g),
 		newConfigCmd(g), newDoctorCmd(g), newVersionCmd(g),
 	)
-	root.AddCommand(newConnectCmd(g), newConnectionsCmd(g), newAuthConfigsCmd(g))
+	root.AddCommand(newConnectCmd(g), newConnectionsCmd(g), newAuthConfigsCmd(g), newSecretsCmd(g))
 	root.AddCommand(newUsersCmd(g))
 	markUsageErrors(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -187,7 +187,7 @@ func (e *env) close() {
 }
 
 func (e *env) catalogOptions() session.CatalogOptions {
-	return session.CatalogOptions{Config: e.cfg, DB: e.db, StateDir: e.stateDir, Auth: e.auth, Logger: e.log}
+	return session.CatalogOptions{Config: e.cfg, DB: e.db, StateDir: e.stateDir, Auth: e.auth, Secrets: e.auth.Secrets(), Logger: e.log}
 }
 
 // catalog loads the catalog synchronously, reporting toolkits that failed to load on stderr.

@@ -116,13 +116,11 @@ func configProblems(cfg *config.Config) []string {
 			problems = append(problems, fmt.Sprintf("toolkits %q: spec %s: %v", t.Slug, cfg.SpecPath(t), err))
 		}
 	}
-	for slug, a := range cfg.Auth {
-		for _, ref := range []string{a.Token, a.Password} {
-			if ref == "" {
-				continue
-			}
-			if _, err := config.ResolveSecret(ref); err != nil {
-				problems = append(problems, fmt.Sprintf("auth.%s: %v", slug, err))
+	// keyring:NAME references need the secret store: `toolmux secrets list` and doctor check those.
+	for _, r := range config.SecretRefs(cfg) {
+		if strings.HasPrefix(r.Ref, "env:") {
+			if _, err := config.ResolveSecret(r.Ref); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %v", r.Where, err))
 			}
 		}
 	}

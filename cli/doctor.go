@@ -104,6 +104,7 @@ and every upstream MCP server. Each problem comes with its fix. Exits 1 when som
 			doctorState(ctx, r, e)
 			r.ok("user", e.user+" (whose accounts and sessions; --user or user in the config changes it)")
 			doctorSecrets(ctx, r, e)
+			doctorKeyringRefs(cmd, r, e)
 			if ok, detail := workbenchStatus(ctx, e.cfg.Workbench); !ok {
 				r.fail("workbench sandbox", detail, "")
 			} else if e.cfg.Workbench.Sandbox == "none" {
@@ -163,6 +164,23 @@ func doctorSecrets(ctx context.Context, r *doctorReport, e *env) {
 		r.ok("secret store", "a 0600 file in the state directory (secrets.store = file)")
 	default:
 		r.ok("secret store", "OS keychain (secrets.store = "+mode+")")
+	}
+}
+
+// doctorKeyringRefs checks that every keyring:NAME reference of the config is stored (env:NAME ones are config
+// problems, reported above).
+func doctorKeyringRefs(cmd *cobra.Command, r *doctorReport, e *env) {
+	for _, row := range checkSecretRefs(cmd, e) {
+		if !strings.HasPrefix(row.Ref, "keyring:") {
+			continue
+		}
+		what := "secret " + row.Ref
+		if row.Problem != "" {
+			name := strings.TrimPrefix(row.Ref, "keyring:")
+			r.fail(what, row.Problem, fmt.Sprintf("printf %%s \"$VALUE\" | toolmux secrets set %s", name))
+			continue
+		}
+		r.ok(what, "stored; used by "+strings.Join(row.UsedBy, ", "))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -160,7 +161,8 @@ type Toolkit struct {
 	Env     map[string]string `toml:"env"`
 	Cwd     string            `toml:"cwd"`
 	// URL is the streamable HTTP endpoint of a remote type "mcp" upstream (instead of Command); Headers are sent
-	// with every request. Env and Headers values may be references, "env:NAME", resolved when the upstream starts.
+	// with every request. Env and Headers values may be references, resolved when the upstream starts: "env:NAME"
+	// (toolmux's environment) or "keyring:NAME" (the secret store entry `toolmux secrets set NAME` wrote).
 	URL     string            `toml:"url"`
 	Headers map[string]string `toml:"headers"`
 }
@@ -187,7 +189,8 @@ func (t Toolkit) validateMCP(where string) error {
 	return nil
 }
 
-// Auth gives a toolkit static credentials. Secret values are references, never plain text: env:NAME.
+// Auth gives a toolkit static credentials. Secret values are references, never plain text: env:NAME (an
+// environment variable) or keyring:NAME (kept in the secret store by `toolmux secrets set NAME`).
 type Auth struct {
 	// Scheme is BEARER_TOKEN, API_KEY, BASIC or NO_AUTH.
 	Scheme string `toml:"scheme"`
@@ -199,7 +202,7 @@ type Auth struct {
 	// Username and Password (a reference) for BASIC.
 	Username string `toml:"username"`
 	Password string `toml:"password"`
-	// ClientID, ClientSecret (a reference: env:NAME or "keyring") and Scopes configure OAuth2 for `toolmux connect`;
+	// ClientID, ClientSecret (a reference: env:NAME, keyring:NAME or "keyring") and Scopes configure OAuth2 for `toolmux connect`;
 	// AuthURL, TokenURL and DeviceURL override the provider endpoints a curated toolkit carries.
 	ClientID     string   `toml:"client_id"`
 	ClientSecret string   `toml:"client_secret"`
@@ -298,12 +301,12 @@ func describeDecodeError(name string, err error) error {
 }
 
 var (
-	slugRE     = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-	sessionRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-	prefixRE   = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
-	envRefRE   = regexp.MustCompile(`^env:[A-Za-z_][A-Za-z0-9_]*$`)
-	logLevels  = []string{"debug", "info", "warn", "error"}
-	authScheme = []string{"BEARER_TOKEN", "API_KEY", "BASIC", "NO_AUTH", "OAUTH2"}
+	slugRE      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+	sessionRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	prefixRE    = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
+	secretRefRE = regexp.MustCompile(`^(env|keyring):[A-Za-z_][A-Za-z0-9_]*$`)
+	logLevels   = []string{"debug", "info", "warn", "error"}
+	authScheme  = []string{"BEARER_TOKEN", "API_KEY", "BASIC", "NO_AUTH", "OAUTH2"}
 )
 
 // ValidSlug reports whether s is a valid toolkit slug.
@@ -424,12 +427,12 @@ func (a Auth) validate(where string) error {
 	if !slices.Contains(authScheme, a.Scheme) {
 		return fmt.Errorf("%s.scheme = %q: use one of %s", where, a.Scheme, strings.Join(authScheme, ", "))
 	}
-	if a.ClientSecret != "" && a.ClientSecret != "keyring" && !envRefRE.MatchString(a.ClientSecret) {
-		return fmt.Errorf("%s.client_secret: write \"env:NAME\" or \"keyring\"; client secrets are never written in the config", where)
+	if a.ClientSecret != "" && a.ClientSecret != "keyring" && !secretRefRE.MatchString(a.ClientSecret) {
+		return fmt.Errorf("%s.client_secret: write \"env:NAME\", \"keyring:NAME\" or \"keyring\"; client secrets are never written in the config", where)
 	}
 	for key, v := range map[string]string{"token": a.Token, "password": a.Password} {
-		if v != "" && !envRefRE.MatchString(v) {
-			return fmt.Errorf("%s.%s: secrets are never written in the config; set an environment variable and write \"env:NAME\"", where, key)
+		if v != "" && !secretRefRE.MatchString(v) {
+			return fmt.Errorf("%s.%s: secrets are never written in the config; set an environment variable and write \"env:NAME\", or store it with `toolmux secrets set NAME` and write \"keyring:NAME\"", where, key)
 		}
 	}
 	switch a.Scheme {
@@ -448,11 +451,19 @@ func (a Auth) validate(where string) error {
 	return nil
 }
 
-// ResolveSecret returns the value a secret reference points to.
+// IsSecretRef reports whether v is a secret reference: "env:NAME" or "keyring:NAME".
+func IsSecretRef(v string) bool { return secretRefRE.MatchString(v) }
+
+// ResolveSecret returns the value an "env:NAME" reference points to. "keyring:NAME" references need the secret
+// store: auth.ResolveRef resolves both kinds.
 func ResolveSecret(ref string) (string, error) {
+	if strings.HasPrefix(ref, "keyring:") {
+		return "", fmt.Errorf("secret reference %q is kept in the secret store, which is not open here", ref)
+	}
 	name, ok := strings.CutPrefix(ref, "env:")
 	if !ok {
-		return "", fmt.Errorf("secret reference %q: only env:NAME is supported", ref)
+		// ref is not a reference, so it may be the secret itself: it is not echoed.
+		return "", errors.New("a secret value is not a reference: write env:NAME (an environment variable) or keyring:NAME (stored with `toolmux secrets set NAME`)")
 	}
 	v, ok := os.LookupEnv(name)
 	if !ok || v == "" {
@@ -493,4 +504,37 @@ func (w Workbench) validate() error {
 		return fmt.Errorf("workbench.max_processes = %d: use at least 4", w.MaxProcesses)
 	}
 	return nil
+}
+
+// A SecretRef is one secret reference of the config and where it is written.
+type SecretRef struct {
+	Where string // "auth.github.token", "toolkits.remote.headers.Authorization"
+	Ref   string // "env:NAME" or "keyring:NAME"
+}
+
+// SecretRefs lists the config's secret references in a stable order: [auth.*] tokens, passwords and client secrets,
+// and mcp toolkits' header and env values that are references.
+func SecretRefs(c *Config) []SecretRef {
+	var refs []SecretRef
+	for _, slug := range slices.Sorted(maps.Keys(c.Auth)) {
+		a := c.Auth[slug]
+		for _, f := range []struct{ key, v string }{{"token", a.Token}, {"password", a.Password}, {"client_secret", a.ClientSecret}} {
+			if IsSecretRef(f.v) {
+				refs = append(refs, SecretRef{Where: "auth." + slug + "." + f.key, Ref: f.v})
+			}
+		}
+	}
+	for _, t := range c.Toolkits {
+		for _, m := range []struct {
+			name string
+			kv   map[string]string
+		}{{"headers", t.Headers}, {"env", t.Env}} {
+			for _, k := range slices.Sorted(maps.Keys(m.kv)) {
+				if IsSecretRef(m.kv[k]) {
+					refs = append(refs, SecretRef{Where: "toolkits." + t.Slug + "." + m.name + "." + k, Ref: m.kv[k]})
+				}
+			}
+		}
+	}
+	return refs
 }

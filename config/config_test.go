@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,6 +76,9 @@ func TestParseErrors(t *testing.T) {
 		{"enable and disable", "[filter.toolkits]\nenable=[\"a\"]\ndisable=[\"b\"]\n", []string{"filter.toolkits", "not both"}},
 		{"plain secret", "[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"ghp_abc\"\n", []string{"auth.github.token", "env:NAME"}},
 		{"secret value not echoed", "[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"ghp_abc\"\n", nil},
+		{"plain secret names keyring refs", "[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"ghp_abc\"\n", []string{"keyring:NAME", "toolmux secrets set NAME"}},
+		{"keyring ref with a bad name", "[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"keyring:my-token\"\n", []string{"auth.github.token"}},
+		{"plain client secret", "[auth.github]\nscheme=\"OAUTH2\"\nclient_secret=\"ghp_abc\"\n", []string{"auth.github.client_secret", "keyring:NAME"}},
 		{"missing token", "[auth.github]\nscheme=\"BEARER_TOKEN\"\n", []string{"auth.github.token is missing"}},
 		{"bad scheme", "[auth.x]\nscheme=\"OAUTH9\"\n", []string{"auth.x.scheme", "BEARER_TOKEN"}},
 		{"bad toolkit slug", "[[toolkits]]\nslug=\"Bad Slug\"\ntype=\"openapi\"\nspec=\"a.json\"\n", []string{"toolkits[0].slug"}},
@@ -124,6 +128,46 @@ func TestResolveSecret(t *testing.T) {
 	}
 	if _, err := ResolveSecret("plain"); err == nil {
 		t.Error("a plain value must be refused")
+	}
+}
+
+func TestSecretRefs(t *testing.T) {
+	c, err := Parse([]byte(`
+[auth.github]
+scheme = "BEARER_TOKEN"
+token = "keyring:GH"
+[auth.jira]
+scheme = "BASIC"
+username = "me"
+password = "env:JIRA_PASSWORD"
+[auth.slack]
+scheme = "OAUTH2"
+client_secret = "keyring"
+[[toolkits]]
+slug = "remote"
+type = "mcp"
+url = "https://mcp.example.com/mcp"
+headers = { Authorization = "keyring:REMOTE", X-Plain = "not a reference" }
+[[toolkits]]
+slug = "fs"
+type = "mcp"
+command = "mcp-server-filesystem"
+env = { B_TOKEN = "env:FS_TOKEN", A_MODE = "ro" }
+`), "x.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []SecretRef{
+		{"auth.github.token", "keyring:GH"},
+		{"auth.jira.password", "env:JIRA_PASSWORD"},
+		{"toolkits.remote.headers.Authorization", "keyring:REMOTE"},
+		{"toolkits.fs.env.B_TOKEN", "env:FS_TOKEN"},
+	}
+	if got := SecretRefs(c); !slices.Equal(got, want) {
+		t.Errorf("SecretRefs =\n%v\nwant\n%v", got, want)
+	}
+	if _, err := ResolveSecret("keyring:GH"); err == nil || !strings.Contains(err.Error(), "secret store") {
+		t.Errorf("ResolveSecret(keyring:GH) = %v, want an error saying it needs the secret store", err)
 	}
 }
 

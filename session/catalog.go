@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/toolmux/toolmux/auth"
 	"github.com/toolmux/toolmux/config"
 	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/toolkits"
@@ -95,8 +96,11 @@ type CatalogOptions struct {
 	// StateDir is where imported specs are kept.
 	StateDir string
 	Auth     Authorizer
-	Client   *http.Client
-	Logger   *slog.Logger
+	// Secrets resolves keyring:NAME references in upstream MCP servers' headers and environment; nil leaves only
+	// env:NAME references resolvable.
+	Secrets auth.SecretStore
+	Client  *http.Client
+	Logger  *slog.Logger
 }
 
 // source is one toolkit to load.

@@ -273,9 +273,10 @@ args = %s
 	}
 }
 
-// TestMCPUpstreamHTTP declares a streamable HTTP upstream (a real go-sdk server) whose header references a variable,
-// and executes its tool through a session.
-func TestMCPUpstreamHTTP(t *testing.T) {
+// remoteAddServer is a streamable HTTP MCP server (a real go-sdk server) with one tool, add, that answers only
+// requests carrying X-Api-Key: key.
+func remoteAddServer(t *testing.T, key string) *httptest.Server {
+	t.Helper()
 	srv := mcp.NewServer(&mcp.Implementation{Name: "remote", Version: "2.0.0"}, nil)
 	type in struct {
 		A, B int
@@ -285,13 +286,20 @@ func TestMCPUpstreamHTTP(t *testing.T) {
 	})
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-Api-Key") != "k-123" {
+		if r.Header.Get("X-Api-Key") != key {
 			http.Error(w, "no key", http.StatusUnauthorized)
 			return
 		}
 		h.ServeHTTP(w, r)
 	}))
-	defer ts.Close()
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestMCPUpstreamHTTP declares a streamable HTTP upstream (a real go-sdk server) whose header references a variable,
+// and executes its tool through a session.
+func TestMCPUpstreamHTTP(t *testing.T) {
+	ts := remoteAddServer(t, "k-123")
 	f := newFixture(t, fmt.Sprintf(`
 [[toolkits]]
 slug = "remote"
@@ -324,6 +332,51 @@ headers = { X-Api-Key = "env:TOOLMUX_TEST_REMOTE_KEY" }
 		t.Fatal(err)
 	}
 	if r := out.Results[0]; !r.Response.Successful || fmt.Sprint(r.Response.Data) != "map[sum:5]" {
+		t.Fatalf("REMOTE_ADD = %+v (%s)", r.Response.Data, deref(r.Response.Error))
+	}
+}
+
+// TestMCPUpstreamHTTPKeyringHeader declares the header as keyring:NAME: the value comes from the secret store, and
+// until it is stored the toolkit is a problem that gives the command storing it.
+func TestMCPUpstreamHTTPKeyringHeader(t *testing.T) {
+	ts := remoteAddServer(t, "k-keyring-9")
+	f := newFixture(t, fmt.Sprintf(`
+[[toolkits]]
+slug = "remote"
+type = "mcp"
+url = %q
+headers = { X-Api-Key = "keyring:REMOTE_KEY" }
+`, ts.URL))
+	ctx := context.Background()
+	secrets := &auth.FileStore{Path: filepath.Join(t.TempDir(), "secrets.json")}
+
+	cat, err := LoadCatalog(ctx, CatalogOptions{Config: f.cfg, DB: f.db, StateDir: f.stateDir, Secrets: secrets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat.Problems) != 1 || !strings.Contains(cat.Problems[0], "toolmux secrets set REMOTE_KEY") {
+		t.Fatalf("problems = %v, want one giving the command that stores the secret", cat.Problems)
+	}
+	cat.Close()
+
+	if err := auth.SetNamedSecret(ctx, secrets, "REMOTE_KEY", "k-keyring-9"); err != nil {
+		t.Fatal(err)
+	}
+	cat, err = LoadCatalog(ctx, CatalogOptions{Config: f.cfg, DB: f.db, StateDir: f.stateDir, Secrets: secrets})
+	if err != nil || len(cat.Problems) != 0 {
+		t.Fatalf("LoadCatalog: %v, problems %v", err, cat.Problems)
+	}
+	defer cat.Close()
+	s, err := Open(ctx, f.db, ReadyCatalog(cat), Options{Name: "keyring", UserID: "alice", StateDir: f.stateDir, Execution: f.cfg.Execution})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: "REMOTE_ADD", Arguments: map[string]any{"A": 4, "B": 5}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := out.Results[0]; !r.Response.Successful || fmt.Sprint(r.Response.Data) != "map[sum:9]" {
 		t.Fatalf("REMOTE_ADD = %+v (%s)", r.Response.Data, deref(r.Response.Error))
 	}
 }

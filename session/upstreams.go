@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/toolmux/toolmux/auth"
 	"github.com/toolmux/toolmux/config"
 	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/tools"
@@ -50,8 +51,9 @@ func newUpstream(ctx context.Context, opts CatalogOptions, t config.Toolkit) *mc
 	}
 	cfg := mcpproxy.Config{
 		Toolkit: t.Slug, Command: t.Command, Args: t.Args, Dir: opts.Config.CwdPath(t),
-		URL: t.URL, Headers: t.Headers, Resolve: config.ResolveSecret,
-		Cached: cached, Logger: opts.Logger,
+		URL: t.URL, Headers: t.Headers,
+		Resolve: func(ref string) (string, error) { return auth.ResolveRef(context.Background(), opts.Secrets, ref) },
+		Cached:  cached, Logger: opts.Logger,
 	}
 	if t.URL == "" {
 		cfg.Env = upstreamEnv(t.Env)

@@ -40,17 +40,18 @@ type Config struct {
 	Command string
 	Args    []string
 	// Env is the child's whole environment, KEY=VALUE; nothing of toolmux's own environment is inherited. A value
-	// "env:NAME" is resolved with Resolve at each start.
+	// "env:NAME" or "keyring:NAME" is resolved with Resolve at each start.
 	Env []string
 	// Dir is the working directory; empty means toolmux's.
 	Dir string
 	// URL is the streamable HTTP endpoint of a remote upstream; Headers are sent with every request, and a value
-	// "env:NAME" is resolved with Resolve at each start.
+	// "env:NAME" or "keyring:NAME" is resolved with Resolve at each start.
 	URL     string
 	Headers map[string]string
 	// HTTPTransport carries requests to a URL upstream; nil means http.DefaultTransport.
 	HTTPTransport http.RoundTripper
-	// Resolve returns the value of a reference ("env:NAME"); nil looks NAME up in toolmux's environment.
+	// Resolve returns the value of a reference ("env:NAME", "keyring:NAME"); nil resolves only env:NAME, from
+	// toolmux's environment.
 	Resolve func(ref string) (string, error)
 	// StartTimeout bounds starting and initializing the upstream; zero means 30s.
 	StartTimeout time.Duration

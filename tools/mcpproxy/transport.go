@@ -16,7 +16,10 @@ import (
 
 // resolveEnvRef is the default Config.Resolve: "env:NAME" is the variable NAME of toolmux's environment.
 func resolveEnvRef(ref string) (string, error) {
-	name, _ := strings.CutPrefix(ref, "env:")
+	name, ok := strings.CutPrefix(ref, "env:")
+	if !ok {
+		return "", fmt.Errorf("reference %q needs the secret store, which this upstream client was not given", ref)
+	}
 	v, ok := os.LookupEnv(name)
 	if !ok || v == "" {
 		return "", fmt.Errorf("environment variable %s is not set; export it before starting toolmux or change the reference %q", name, ref)
@@ -24,9 +27,9 @@ func resolveEnvRef(ref string) (string, error) {
 	return v, nil
 }
 
-// resolve returns v, or what it references when it is an "env:NAME" reference.
+// resolve returns v, or what it references when it is an "env:NAME" or "keyring:NAME" reference.
 func (c *Client) resolve(where, v string) (string, error) {
-	if !strings.HasPrefix(v, "env:") {
+	if !strings.HasPrefix(v, "env:") && !strings.HasPrefix(v, "keyring:") {
 		return v, nil
 	}
 	out, err := c.cfg.Resolve(v)
