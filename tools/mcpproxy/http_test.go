@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -157,5 +158,78 @@ func TestCachedListRefreshedOnNewVersion(t *testing.T) {
 				t.Fatal("the list was not read again after the server's version changed")
 			}
 		})
+	}
+}
+
+// TestHTTPUpstreamSessionEnded: a remote server that restarted answers the old session with 404. The spec has the
+// client start a new session; the call that met the 404 is sent again on it and succeeds, with no backoff. A server
+// that ends every session gets one retry, and an error saying it has no such session.
+func TestHTTPUpstreamSessionEnded(t *testing.T) {
+	newHandler := func() http.Handler {
+		srv := mcp.NewServer(&mcp.Implementation{Name: "remote", Version: "1.0.0"}, nil)
+		mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "Echo a message back"}, func(ctx context.Context, req *mcp.CallToolRequest, in echoIn) (*mcp.CallToolResult, echoOut, error) {
+			return nil, echoOut{Echo: in.Message}, nil
+		})
+		return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	}
+	var mu sync.Mutex
+	handler := newHandler()
+	forgetAll := false // every request naming a session gets 404, as from a server that keeps no sessions
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		h, forget := handler, forgetAll
+		mu.Unlock()
+		if forget && r.Header.Get("Mcp-Session-Id") != "" {
+			http.Error(w, "session not found", http.StatusNotFound)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	defer ts.Close()
+	ctx := ctxT(t)
+	var states []string
+	c := New(Config{Toolkit: "remote", URL: ts.URL, OnState: func(state string, _ error) {
+		mu.Lock()
+		states = append(states, state)
+		mu.Unlock()
+	}})
+	defer c.Close()
+	tk, err := c.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo := findTool(t, tk, "REMOTE_ECHO")
+	call := func(msg string) (tools.Result, error) {
+		return c.Execute(ctx, tools.Call{Tool: echo, Arguments: map[string]any{"message": msg}})
+	}
+	if _, err := call("before"); err != nil {
+		t.Fatal(err)
+	}
+
+	mu.Lock()
+	handler = newHandler() // the server restarted: it knows no session
+	mu.Unlock()
+	res, err := call("after restart")
+	if err != nil {
+		t.Fatalf("the call after the server restarted failed: %v", err)
+	}
+	if got := mustJSON(t, res.Data); got != `{"echo":"after restart"}` {
+		t.Fatalf("result = %s", got)
+	}
+	if st := c.Status(); st.State != StateRunning || st.Starts != 2 || st.LastError != nil {
+		t.Fatalf("status = %+v, want running after a second start and no error", st)
+	}
+	mu.Lock()
+	if slices.Contains(states, StateFailed) {
+		t.Errorf("states = %v: a session the server ended is no failure", states)
+	}
+	forgetAll = true
+	mu.Unlock()
+	_, err = call("never")
+	if err == nil || !strings.Contains(err.Error(), mcp.ErrSessionMissing.Error()) {
+		t.Fatalf("err = %v, want one saying the server has no such session", err)
+	}
+	if st := c.Status(); st.Starts != 3 {
+		t.Fatalf("starts = %d, want exactly one retry (3 in all)", st.Starts)
 	}
 }

@@ -337,6 +337,17 @@ func (c *Client) watch(sess *mcp.ClientSession, cmd *exec.Cmd, pgid int, dead ch
 	werr := sess.Wait()
 	c.mu.Lock()
 	crashed := c.sess == sess
+	if crashed && errors.Is(werr, mcp.ErrSessionMissing) {
+		// A remote server that restarted, or expired the session, answers 404: the spec has the client start a new
+		// session. That is no crash: the next call initializes again at once, without a backoff.
+		c.log.Info("upstream ended the session; the next call starts a new one", "err", werr)
+		c.sess = nil
+		c.mu.Unlock()
+		_ = sess.Close()
+		c.emit(StateIdle, nil)
+		close(dead)
+		return
+	}
 	var err error
 	if crashed {
 		cause := "the connection closed"
@@ -496,6 +507,18 @@ func (c *Client) refresh(sess *mcp.ClientSession) {
 // content is returned when present, else the content list; an upstream isError result becomes an error carrying
 // its text. The call's Downstream (see WithDownstream) receives the upstream's progress, logs and requests.
 func (c *Client) Execute(ctx context.Context, call tools.Call) (tools.Result, error) {
+	res, err := c.execute(ctx, call)
+	if errors.Is(err, mcp.ErrSessionMissing) && ctx.Err() == nil {
+		// The server no longer knows the session, so it did not run the call: start a new session and send it once
+		// more.
+		c.log.Info("upstream session gone; calling again on a new session", "tool", call.Tool.Name)
+		res, err = c.execute(ctx, call)
+	}
+	return res, err
+}
+
+// execute makes one attempt of Execute.
+func (c *Client) execute(ctx context.Context, call tools.Call) (tools.Result, error) {
 	sess, dead, started, err := c.session(ctx)
 	if err != nil {
 		return tools.Result{}, err
@@ -537,6 +560,19 @@ func (c *Client) Execute(ctx context.Context, call tools.Call) (tools.Result, er
 	if err != nil {
 		if ctx.Err() != nil {
 			return tools.Result{}, fmt.Errorf("call %s on upstream %s: %w", name, c.cfg.Toolkit, ctx.Err())
+		}
+		if errors.Is(err, mcp.ErrSessionMissing) {
+			// Drop the session now rather than when watch sees it end, so that a retry starts a new one.
+			c.mu.Lock()
+			gone := c.sess == sess
+			if gone {
+				c.sess = nil
+			}
+			c.mu.Unlock()
+			if gone {
+				_ = sess.Close()
+			}
+			return tools.Result{}, fmt.Errorf("call %s on upstream %s: the server ended the session: %w", name, c.cfg.Toolkit, err)
 		}
 		select {
 		case <-dead:
