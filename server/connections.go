@@ -12,6 +12,7 @@ package server
 //     SDK send notifications/tools/list_changed.
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -54,8 +55,10 @@ type connWatch struct {
 	mu       sync.Mutex
 	attached map[*mcp.ServerSession]bool
 	remove   func() // unregisters the Manager listener
-	// listed holds the slugs of the toolkit tools registered on srv.
-	listed map[string]bool
+	// removeCat unregisters the catalog listener.
+	removeCat func()
+	// listed holds the toolkit tools registered on srv, by slug.
+	listed map[string]*tools.Tool
 	// elicited maps an account id to the elicitation that offered its link.
 	elicited map[string]elicitation
 	// pending holds MANAGE_CONNECTIONS answers waiting for the client's elicitation answers, by request state.
@@ -68,8 +71,16 @@ type elicitation struct {
 }
 
 func newConnWatch(s *session.Session, noMeta bool, log *slog.Logger) *connWatch {
-	return &connWatch{s: s, noMeta: noMeta, log: log, listed: map[string]bool{}, elicited: map[string]elicitation{},
+	return &connWatch{s: s, noMeta: noMeta, log: log, listed: map[string]*tools.Tool{}, elicited: map[string]elicitation{},
 		pending: map[string]*pendingOffer{}, attached: map[*mcp.ServerSession]bool{}}
+}
+
+// listenCatalog relists the toolkit tools after each change of the catalog's tools (an upstream MCP server's new
+// list), until the last attached client has gone.
+func (w *connWatch) listenCatalog() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.removeCat = w.s.OnCatalogChange(func() { w.resync(context.Background()) })
 }
 
 // start records the toolkit tools New registered.
@@ -77,24 +88,24 @@ func (w *connWatch) start(listed []*tools.Tool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, t := range listed {
-		w.listed[t.Slug] = true
+		w.listed[t.Slug] = t
 	}
 }
 
 // attach listens for accounts turning ACTIVE (when the session's connections are managed by auth) until ss and
-// every other attached client has gone.
+// every other attached client has gone; then the catalog listener listenCatalog set goes too.
 func (w *connWatch) attach(ss *mcp.ServerSession) {
-	m, ok := w.s.Connections().(*auth.Manager)
-	if !ok || ss == nil {
+	if ss == nil {
 		return
 	}
+	m, ok := w.s.Connections().(*auth.Manager)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.attached[ss] {
 		return
 	}
 	w.attached[ss] = true
-	if w.remove == nil {
+	if ok && w.remove == nil {
 		w.remove = m.OnActive(w.active)
 		// With a fixed connect.port, serve the links other processes made (say, before the client restarted).
 		if err := m.ConnectServer().Listen(); err != nil {
@@ -114,6 +125,10 @@ func (w *connWatch) attach(ss *mcp.ServerSession) {
 		if len(w.attached) == 0 && w.remove != nil {
 			w.remove()
 			w.remove = nil
+		}
+		if len(w.attached) == 0 && w.removeCat != nil {
+			w.removeCat()
+			w.removeCat = nil
 		}
 	}()
 }
@@ -159,8 +174,9 @@ func (w *connWatch) active(a store.ConnectedAccount) {
 	w.resync(ctx)
 }
 
-// resync registers the toolkit tools the session now lists directly and removes the ones it no longer lists; the
-// SDK sends notifications/tools/list_changed when that changed anything.
+// resync registers the toolkit tools the session now lists directly (again, for a tool whose definition changed)
+// and removes the ones it no longer lists; the SDK sends notifications/tools/list_changed when that changed
+// anything.
 func (w *connWatch) resync(ctx context.Context) {
 	want, err := w.s.ExposedTools(ctx, w.noMeta)
 	if err != nil {
@@ -172,10 +188,10 @@ func (w *connWatch) resync(ctx context.Context) {
 	keep := map[string]bool{}
 	for _, t := range want {
 		keep[t.Slug] = true
-		if !w.listed[t.Slug] {
+		if old := w.listed[t.Slug]; old == nil || (old != t && !sameDefinition(old, t)) {
 			addToolkitTool(w.srv, w.s, t)
-			w.listed[t.Slug] = true
 		}
+		w.listed[t.Slug] = t
 	}
 	var gone []string
 	for slug := range w.listed {
@@ -187,6 +203,12 @@ func (w *connWatch) resync(ctx context.Context) {
 	if len(gone) > 0 {
 		w.srv.RemoveTools(gone...)
 	}
+}
+
+// sameDefinition reports whether two versions of a tool are listed alike (name, description, schema, annotations).
+func sameDefinition(a, b *tools.Tool) bool {
+	return a.Name == b.Name && a.Description == b.Description && bytes.Equal(a.InputSchema, b.InputSchema) &&
+		a.Annotations == b.Annotations
 }
 
 // supportsURLElicitation reports whether the client declared URL-mode elicitation.

@@ -75,6 +75,7 @@ func New(ctx context.Context, opts Options) (*mcp.Server, error) {
 		addToolkitTool(srv, opts.Session, t)
 	}
 	watch.start(exposed)
+	watch.listenCatalog()
 	return srv, nil
 }
 

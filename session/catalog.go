@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -36,7 +37,6 @@ const catalogFormat = "toolmux-catalog-1"
 
 // Catalog is the compiled set of toolkits a process serves, with an executor per toolkit and a search index.
 type Catalog struct {
-	*tools.Catalog
 	// Problems lists toolkits that could not be loaded; the others still work.
 	Problems []string
 
@@ -46,8 +46,98 @@ type Catalog struct {
 	// upstreams are the MCP servers the catalog started; Close stops them.
 	upstreams []*mcpproxy.Client
 	validator tools.Validator
+	log       *slog.Logger
+
+	// live is the current tool set with its search index. An upstream MCP server whose tool list changes
+	// (tools/list_changed, a new version) replaces its toolkit in a new generation; readers keep the one they
+	// loaded, so a search or call in flight sees one consistent set.
+	live atomic.Pointer[generation]
+	// mu serializes generation changes and guards listeners.
+	mu        sync.Mutex
+	listeners map[int]func()
+	nextID    int
+}
+
+// sameToolkit reports whether a and b list the same tools with the same schemas and descriptions.
+func sameToolkit(a, b *tools.Toolkit) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
+// generation is one immutable tool set and its search index, built on first use.
+type generation struct {
+	*tools.Catalog
 	indexOnce sync.Once
 	index     *tools.Index
+}
+
+// Toolkits returns the toolkits sorted by slug.
+func (c *Catalog) Toolkits() []*tools.Toolkit { return c.live.Load().Toolkits() }
+
+// Toolkit returns the toolkit with slug, or nil.
+func (c *Catalog) Toolkit(slug string) *tools.Toolkit { return c.live.Load().Toolkit(slug) }
+
+// Tools returns every tool, grouped by toolkit in slug order.
+func (c *Catalog) Tools() []*tools.Tool { return c.live.Load().Tools() }
+
+// Tool returns the tool with slug (case-insensitive), or nil.
+func (c *Catalog) Tool(slug string) *tools.Tool { return c.live.Load().Tool(slug) }
+
+// Len is the number of tools.
+func (c *Catalog) Len() int { return c.live.Load().Len() }
+
+// Suggest returns up to n slugs close to slug among the tools allow accepts.
+func (c *Catalog) Suggest(slug string, allow func(*tools.Tool) bool, n int) []string {
+	return c.live.Load().Suggest(slug, allow, n)
+}
+
+// OnChange calls f (in its own goroutine) after each change of the tool set; cancel stops it.
+func (c *Catalog) OnChange(f func()) (cancel func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.listeners == nil {
+		c.listeners = map[int]func(){}
+	}
+	id := c.nextID
+	c.nextID++
+	c.listeners[id] = f
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.listeners, id)
+	}
+}
+
+// replaceToolkit publishes a generation in which toolkit tk.Slug has tk's tools. It does nothing before the
+// catalog is published (the first load is the catalog itself) or for a toolkit the catalog does not hold; a list
+// that would collide with another toolkit's slugs is refused and logged, and the current tools stay.
+func (c *Catalog) replaceToolkit(tk *tools.Toolkit) {
+	c.mu.Lock()
+	cur := c.live.Load()
+	if cur == nil || cur.Toolkit(tk.Slug) == nil || sameToolkit(cur.Toolkit(tk.Slug), tk) {
+		c.mu.Unlock()
+		return
+	}
+	kits := slices.Clone(cur.Toolkits())
+	for i, k := range kits {
+		if k.Slug == tk.Slug {
+			kits[i] = tk
+		}
+	}
+	next, err := tools.NewCatalog(kits)
+	if err != nil {
+		c.mu.Unlock()
+		c.log.Warn("changed upstream tool list not used", "toolkit", tk.Slug, "err", err)
+		return
+	}
+	c.live.Store(&generation{Catalog: next})
+	listeners := slices.Collect(maps.Values(c.listeners))
+	c.mu.Unlock()
+	c.log.Info("upstream tool list changed; search and calls use the new list", "toolkit", tk.Slug, "tools", len(tk.Tools))
+	for _, f := range listeners {
+		go f()
+	}
 }
 
 // Close stops the upstream MCP servers the catalog started, with their process groups. A nil catalog is fine.
@@ -74,10 +164,11 @@ func (c *Catalog) metaTool(name string) string {
 // Executor returns the executor of toolkit slug.
 func (c *Catalog) Executor(slug string) tools.Executor { return c.executors[slug] }
 
-// Index returns the search index, built on first use.
+// Index returns the search index of the current tool set, built on first use.
 func (c *Catalog) Index() *tools.Index {
-	c.indexOnce.Do(func() { c.index = tools.NewIndex(c.Tools()) })
-	return c.index
+	g := c.live.Load()
+	g.indexOnce.Do(func() { g.index = tools.NewIndex(g.Tools()) })
+	return g.index
 }
 
 // Validate checks arguments against a tool's input schema.
@@ -122,7 +213,8 @@ func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	sources, err := collectSources(ctx, opts)
+	c := &Catalog{executors: map[string]tools.Executor{}, metaPrefix: opts.Config.MetaToolPrefix, log: log}
+	sources, err := collectSources(ctx, opts, c)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +238,6 @@ func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
 		})
 	}
 	waitErr := g.Wait()
-	c := &Catalog{executors: map[string]tools.Executor{}, metaPrefix: opts.Config.MetaToolPrefix}
 	for i, src := range sources {
 		if src.mcp != nil && kits[i] != nil && waitErr == nil {
 			c.upstreams = append(c.upstreams, src.mcp)
@@ -196,16 +287,17 @@ func LoadCatalog(ctx context.Context, opts CatalogOptions) (*Catalog, error) {
 		_ = c.Close()
 		return nil, err
 	}
-	c.Catalog = cat
 	// Credentials that depend on a toolkit's declared schemes (an API key's header name) are completed before the
 	// catalog is published, so no call races with it.
 	if a, ok := opts.Auth.(interface{ ForToolkits([]*tools.Toolkit) }); ok {
 		a.ForToolkits(cat.Toolkits())
 	}
+	c.live.Store(&generation{Catalog: cat})
 	return c, nil
 }
 
-func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) {
+// collectSources lists the toolkits to load; cat receives the changed tool lists of upstream MCP servers.
+func collectSources(ctx context.Context, opts CatalogOptions, cat *Catalog) ([]source, error) {
 	cfg := opts.Config
 	salt := executableSalt()
 	defs, err := toolkits.Builtin()
@@ -272,7 +364,7 @@ func collectSources(ctx context.Context, opts CatalogOptions) ([]source, error) 
 				return nil, err
 			}
 			// With a cached tool list the upstream starts at its first call; without one it starts here to list.
-			client := newUpstream(ctx, opts, t)
+			client := newUpstream(ctx, opts, t, cat)
 			bySlug[t.Slug] = len(sources)
 			sources = append(sources, source{slug: t.Slug, origin: "config", mcp: client, load: client.List})
 			continue

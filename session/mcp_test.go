@@ -380,3 +380,94 @@ headers = { X-Api-Key = "keyring:REMOTE_KEY" }
 		t.Fatalf("REMOTE_ADD = %+v (%s)", r.Response.Data, deref(r.Response.Error))
 	}
 }
+
+// TestMCPUpstreamToolListLive: a tool the upstream adds (it sends tools/list_changed) is searchable and callable in
+// the running catalog, listeners hear of it once, and a tool it removes is gone; an unchanged list changes nothing.
+func TestMCPUpstreamToolListLive(t *testing.T) {
+	srv := mcp.NewServer(&mcp.Implementation{Name: "remote", Version: "2.0.0"}, nil)
+	type in struct {
+		Text string `json:"text"`
+	}
+	mcp.AddTool(srv, &mcp.Tool{Name: "echo", Description: "Echo a text back"}, func(ctx context.Context, req *mcp.CallToolRequest, in in) (*mcp.CallToolResult, map[string]string, error) {
+		return nil, map[string]string{"text": in.Text}, nil
+	})
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, nil)
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	f := newFixture(t, fmt.Sprintf("\n[[toolkits]]\nslug = \"remote\"\ntype = \"mcp\"\nurl = %q\n", ts.URL))
+	ctx := context.Background()
+	cat := f.catalog(t)
+	defer cat.Close()
+	changed := make(chan struct{}, 10)
+	cancel := cat.OnChange(func() { changed <- struct{}{} })
+	defer cancel()
+	s, err := Open(ctx, f.db, ReadyCatalog(cat), Options{Name: "live", UserID: "alice", StateDir: f.stateDir, Execution: f.cfg.Execution})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(ctx)
+	exec1 := func(slug string, args map[string]any) ExecResult {
+		t.Helper()
+		out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: slug, Arguments: args}}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Results[0]
+	}
+	if r := exec1("REMOTE_ECHO", map[string]any{"text": "hi"}); !r.Response.Successful {
+		t.Fatalf("REMOTE_ECHO: %s", deref(r.Response.Error))
+	}
+	before := cat.Index()
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-changed:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no catalog change after %s", what)
+		}
+	}
+
+	mcp.AddTool(srv, &mcp.Tool{Name: "shout", Description: "Repeat a text in capital letters"}, func(ctx context.Context, req *mcp.CallToolRequest, in in) (*mcp.CallToolResult, map[string]string, error) {
+		return nil, map[string]string{"text": strings.ToUpper(in.Text)}, nil
+	})
+	wait("the upstream added a tool")
+	if cat.Tool("REMOTE_SHOUT") == nil || cat.Toolkit("remote") == nil || len(cat.Toolkit("remote").Tools) != 2 {
+		t.Fatalf("REMOTE_SHOUT is not in the catalog after tools/list_changed")
+	}
+	if cat.Index() == before {
+		t.Fatal("the search index was not rebuilt for the new tool list")
+	}
+	hits := cat.Index().Search("repeat text in capital letters", nil, 3)
+	if len(hits) == 0 || hits[0].Tool.Slug != "REMOTE_SHOUT" {
+		t.Fatalf("search for the new tool: %v", hits)
+	}
+	r := exec1("REMOTE_SHOUT", map[string]any{"text": "hi"})
+	if !r.Response.Successful || fmt.Sprint(r.Response.Data) != "map[text:HI]" {
+		t.Fatalf("REMOTE_SHOUT = %+v (%s)", r.Response.Data, deref(r.Response.Error))
+	}
+	if pets := cat.Toolkit("petstore"); pets == nil || len(pets.Tools) == 0 {
+		t.Fatal("the other toolkits must stay")
+	}
+
+	srv.RemoveTools("shout")
+	wait("the upstream removed a tool")
+	if cat.Tool("REMOTE_SHOUT") != nil {
+		t.Fatal("REMOTE_SHOUT is still in the catalog after the upstream removed it")
+	}
+	r = exec1("REMOTE_SHOUT", map[string]any{"text": "hi"})
+	if r.Response.Successful || !strings.Contains(deref(r.Response.Error), "REMOTE_SHOUT") {
+		t.Fatalf("calling the removed tool: %+v", r.Response)
+	}
+
+	// The same list again (as after a restart with an unchanged server) is no change.
+	tk, err := cat.Upstream("remote").List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.replaceToolkit(tk)
+	select {
+	case <-changed:
+		t.Fatal("an unchanged tool list was announced as a change")
+	case <-time.After(200 * time.Millisecond): // the listener runs in a goroutine: give it the chance to be wrong
+	}
+}

@@ -233,6 +233,51 @@ func (s *Session) Info() Info {
 	return Info{ID: s.id, Instructions: "Every tool call in this process uses this session; pass session_id only to confirm it."}
 }
 
+// OnCatalogChange calls f after each change of the catalog's tools (an upstream MCP server's new tool list), once
+// the catalog has loaded (it does not start the load); cancel stops it. A catalog that fails to load never calls f.
+func (s *Session) OnCatalogChange(f func()) (cancel func()) {
+	select {
+	case <-s.catalog.Done():
+		if cat, err := s.catalog.Get(context.Background()); err == nil {
+			return cat.OnChange(f)
+		}
+		return func() {}
+	default:
+	}
+	var mu sync.Mutex
+	var stop func()
+	cancelled := make(chan struct{})
+	go func() {
+		select {
+		case <-s.catalog.Done(): // waits for a load something else started; starts none
+		case <-cancelled:
+			return
+		}
+		cat, err := s.catalog.Get(context.Background())
+		if err != nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		select {
+		case <-cancelled:
+		default:
+			stop = cat.OnChange(f)
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			close(cancelled)
+			if stop != nil {
+				stop()
+			}
+		})
+	}
+}
+
 // ExposedTools returns the tools to list directly: the Expose slugs that exist and pass the filter (unknown or
 // filtered ones are logged), or, when all is true, every tool that passes the filter (direct access).
 func (s *Session) ExposedTools(ctx context.Context, all bool) ([]*tools.Tool, error) {

@@ -25,9 +25,9 @@ const upstreamFormat = "toolmux-upstream-1"
 
 // newUpstream returns the client of the type "mcp" toolkit t. Its tool list comes from the store when one was
 // cached under the same declaration, so the catalog loads without starting the server; every list read from the
-// server (the first load, a changed version, tools/list_changed) is written back, and state changes are recorded
-// for `toolmux doctor`.
-func newUpstream(ctx context.Context, opts CatalogOptions, t config.Toolkit) *mcpproxy.Client {
+// server (the first load, a changed version, tools/list_changed) is written back and replaces the toolkit in cat,
+// and state changes are recorded for `toolmux doctor`.
+func newUpstream(ctx context.Context, opts CatalogOptions, t config.Toolkit, cat *Catalog) *mcpproxy.Client {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -58,19 +58,22 @@ func newUpstream(ctx context.Context, opts CatalogOptions, t config.Toolkit) *mc
 	if t.URL == "" {
 		cfg.Env = upstreamEnv(t.Env)
 	}
-	if db := opts.DB; db != nil {
-		cfg.OnTools = func(tk *tools.Toolkit) {
+	cfg.OnTools = func(tk *tools.Toolkit) {
+		if db := opts.DB; db != nil {
 			data, err := json.Marshal(tk)
 			if err != nil {
 				log.Warn("upstream tool list not cached", "err", err)
-				return
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if err := db.PutUpstreamTools(ctx, store.UpstreamTools{Toolkit: t.Slug, ConfigHash: hash, ServerVersion: tk.Version, Tools: data}); err != nil {
-				log.Warn("upstream tool list not cached", "err", err)
+			} else {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := db.PutUpstreamTools(ctx, store.UpstreamTools{Toolkit: t.Slug, ConfigHash: hash, ServerVersion: tk.Version, Tools: data}); err != nil {
+					log.Warn("upstream tool list not cached", "err", err)
+				}
 			}
 		}
+		cat.replaceToolkit(tk)
+	}
+	if db := opts.DB; db != nil {
 		cfg.OnState = func(state string, err error) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
