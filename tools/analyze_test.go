@@ -119,7 +119,7 @@ func TestForEachSentenceAndBoilerplate(t *testing.T) {
 		}
 		ts = append(ts, &Tool{Slug: "X_" + string(rune('A'+i)), Toolkit: "x", Description: desc})
 	}
-	bp := boilerplate(ts, 4)
+	bp, _ := boilerplate(ts, 4, nil)
 	if !bp[sentenceHash(strings.TrimSpace(common))] {
 		t.Error("a sentence in 4 tools must be boilerplate")
 	}

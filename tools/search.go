@@ -15,13 +15,14 @@ import (
 
 // The fields of a tool, in the order of fieldWeight.
 const (
-	fieldAction   = iota // the operation's words: the slug without the toolkit prefix, or the operationId
-	fieldName            // the summary
-	fieldResource        // the last static segment of the HTTP path
-	fieldPath            // the other static path segments
-	fieldTags            // the source's tags
-	fieldDesc            // the description, without boilerplate sentences
-	fieldParams          // argument names
+	fieldAction    = iota // the operation's words: the slug without the toolkit prefix, or the operationId
+	fieldName             // the summary
+	fieldResource         // the last static segment of the HTTP path
+	fieldPath             // the other static path segments
+	fieldTags             // the source's tags
+	fieldDesc             // the description, without boilerplate sentences
+	fieldParams           // argument names
+	fieldParamDesc        // what the arguments say of themselves: their descriptions and enum values
 	numFields
 )
 
@@ -79,14 +80,17 @@ type SearchParams struct {
 	DescOnly float32
 	// MaxDescTerms bounds the description terms indexed per tool.
 	MaxDescTerms int
+	// MaxParamDescTerms bounds the terms of argument descriptions and enum values indexed per tool, so a tool of
+	// a hundred arguments does not match every query.
+	MaxParamDescTerms int
 	// BoilerplateMin is the number of tools a description sentence must occur in to be dropped as boilerplate.
 	BoilerplateMin int
 }
 
 // DefaultSearchParams are the ranking constants NewIndex uses.
 var DefaultSearchParams = SearchParams{
-	FieldWeight:       [numFields]float32{3, 2.5, 1.5, 0.8, 1, 1, 0.3},
-	FieldB:            [numFields]float32{0.3, 0.5, 0.2, 0.3, 0.3, 0.75, 0.75},
+	FieldWeight:       [numFields]float32{3, 2.5, 1.5, 0.8, 1, 1, 0.3, 0.15},
+	FieldB:            [numFields]float32{0.3, 0.5, 0.2, 0.3, 0.3, 0.75, 0.75, 0.75},
 	K1:                1.2,
 	Coverage:          0.5,
 	ClassMatch:        1.35,
@@ -107,6 +111,7 @@ var DefaultSearchParams = SearchParams{
 	NamePrecision:     0.3,
 	DescOnly:          0.35,
 	MaxDescTerms:      160,
+	MaxParamDescTerms: 30,
 	BoilerplateMin:    4,
 }
 
@@ -176,7 +181,14 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 	ix.indexToolkits()
 
 	st := stemmer{}
-	boiler := boilerplate(tools, p.BoilerplateMin)
+	args := make([]argDoc, n)
+	var sc schemaScanner
+	for i, t := range tools {
+		// About ten bytes of text make a term: read what MaxParamDescTerms keeps, with room for boilerplate. The
+		// schema is read once here for the fields, the boilerplate and the parameter phrases.
+		args[i] = readArgDoc(&sc, t, 12*p.MaxParamDescTerms)
+	}
+	boiler, sents := boilerplate(tools, p.BoilerplateMin, func(i int) []string { return args[i].texts })
 	fields := make([][numFields][]string, n)
 	heads := make([]string, n) // the stem of each tool's resource head noun (see buildPostings)
 	kitWords := make([]map[string]bool, len(ix.kits))
@@ -188,7 +200,9 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 		f := &fields[i]
 		collect := func(field int, text string, clean bool) {
 			splitWords(text, clean, func(w []byte) {
-				if len(w) >= 2 && !words[string(w)] {
+				// The toolkit's words split its run-together operation names; what the arguments say is not
+				// needed for that.
+				if len(w) >= 2 && field != fieldParamDesc && !words[string(w)] {
 					words[string(w)] = true
 				}
 				if !isNoise(w) {
@@ -215,11 +229,21 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 		for _, name := range argNames(t) {
 			collect(fieldParams, name, false)
 		}
-		forEachSentence(t.Description, func(s string) {
-			if len(f[fieldDesc]) < p.MaxDescTerms && !boiler[sentenceHash(s)] {
-				collect(fieldDesc, s, true)
+		for _, name := range args[i].envelope {
+			collect(fieldParams, name, false)
+		}
+		for _, s := range sents[i] {
+			field, limit := fieldDesc, p.MaxDescTerms
+			if s.arg {
+				field, limit = fieldParamDesc, p.MaxParamDescTerms
 			}
-		})
+			if len(f[field]) < limit && !boiler[s.hash] {
+				collect(field, s.text, true)
+			}
+		}
+		if len(f[fieldParamDesc]) > p.MaxParamDescTerms {
+			f[fieldParamDesc] = f[fieldParamDesc][:max(p.MaxParamDescTerms, 0)]
+		}
 	}
 	// The action words come last: slugs like ASANA_GETTASKSFORUSER are split with the toolkit's own words.
 	for i, t := range tools {
@@ -264,13 +288,13 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 		}
 	}
 	ix.buildPostings(fields, heads)
-	ix.indexParamPhrases(st)
+	ix.indexParamPhrases(st, args)
 	ix.pool.New = func() any { return newScratch(n) }
 	return ix
 }
 
 // indexParamPhrases records the body and query parameters whose names have two to four meaningful words.
-func (ix *Index) indexParamPhrases(st stemmer) {
+func (ix *Index) indexParamPhrases(st stemmer, args []argDoc) {
 	ix.fields = map[string][]paramPhrase{}
 	at := map[string]int{} // phrase key → index in ix.fields[first]
 	for i, t := range ix.tools {
@@ -288,6 +312,7 @@ func (ix *Index) indexParamPhrases(st stemmer) {
 				names = append(names, arg)
 			}
 		}
+		names = append(names, args[i].envelope...)
 		sort.Strings(names)
 		for _, name := range names {
 			var terms []string
@@ -713,18 +738,31 @@ func sentenceHash(s string) uint64 {
 }
 
 // boilerplate returns the sentences that occur in the descriptions of at least minTools tools ("OAuth app tokens
-// need the repo scope…"): they say nothing about what a tool does.
-func boilerplate(tools []*Tool, minTools int) map[uint64]bool {
+// need the repo scope…"), and the texts more returns for the tool of each index that occur as often ("The page
+// of results to return."): they say nothing about what a tool does. It also returns each tool's sentences and
+// texts with their hashes, in order, for the index to read without splitting and hashing them again.
+func boilerplate(tools []*Tool, minTools int, more func(i int) []string) (map[uint64]bool, [][]sentence) {
 	counts := map[uint64]int{}
 	seen := map[uint64]bool{}
-	for _, t := range tools {
+	all := make([][]sentence, len(tools))
+	for i, t := range tools {
 		clear(seen)
-		forEachSentence(t.Description, func(s string) {
-			if h := sentenceHash(s); h != 0 && !seen[h] {
+		var sents []sentence
+		count := func(s string, arg bool) {
+			h := sentenceHash(s)
+			sents = append(sents, sentence{text: s, hash: h, arg: arg})
+			if h != 0 && !seen[h] {
 				seen[h] = true
 				counts[h]++
 			}
-		})
+		}
+		forEachSentence(t.Description, func(s string) { count(s, false) })
+		if more != nil {
+			for _, text := range more(i) {
+				count(text, true) // a whole argument description: "The page of results to return."
+			}
+		}
+		all[i] = sents
 	}
 	out := map[uint64]bool{}
 	for h, c := range counts {
@@ -732,7 +770,14 @@ func boilerplate(tools []*Tool, minTools int) map[uint64]bool {
 			out[h] = true
 		}
 	}
-	return out
+	return out, all
+}
+
+// sentence is a sentence of a tool's description, or a text of its arguments (arg), with its sentenceHash.
+type sentence struct {
+	text string
+	hash uint64
+	arg  bool
 }
 
 // IndexStats describes an index's size.

@@ -861,7 +861,11 @@ func (ix *Index) Explain(text, slug string) string {
 		b.WriteString("\n")
 	}
 	if doc >= 0 {
-		fmt.Fprintf(&b, "tool class %d, prior %.2f, class factor %.2f\n", ix.class[doc], ix.prior[doc], classFactor(q.class, ix.class[doc], ix.params))
+		fmt.Fprintf(&b, "tool class %d, prior %.2f, class factor %.2f, name terms %d, admin %v\n", ix.class[doc], ix.prior[doc], classFactor(q.class, ix.class[doc], ix.params), ix.nameLen[doc], ix.admin[doc])
+		// The tool's score as Search computes it: allow does not change a tool's score.
+		if hits := ix.Search(text, func(t *Tool) bool { return t == ix.tools[doc] }, 1); len(hits) == 1 {
+			fmt.Fprintf(&b, "score %.3f\n", hits[0].Score)
+		}
 	}
 	return b.String()
 }
