@@ -48,6 +48,8 @@ type lexicon struct {
 	// "invitation") are not.
 	verbs     map[string]bool
 	maxPhrase int
+	// near are the words near each stem in meaning (embedding.go).
+	near map[string][]nearWord
 }
 
 var (
@@ -62,6 +64,7 @@ func defaultLexicon() *lexicon {
 		lex.addWordNet(wordnetTable)
 		lex.addCurated(restVocabulary)
 		lex.addVerbs(verbClasses)
+		lex.near = parseNearWords(embeddingTable)
 	})
 	return lex
 }

@@ -75,6 +75,11 @@ type SearchParams struct {
 	VerbWeight float32
 	// Expansion scales every synonym alternative (0 turns synonyms off).
 	Expansion float32
+	// Embedding scales the near words of the embedding table (embedding.go): a query word gets each near word at
+	// this weight times their similarity (0 turns them off). EmbeddingMinSim is the least similarity used;
+	// EmbeddingMaxDF the most tools a query word may occur in and still get near words (-1: any number).
+	Embedding, EmbeddingMinSim float32
+	EmbeddingMaxDF             int
 	// DescOnly scales the IDF of terms no tool has outside its description and parameters: words of the user's
 	// instance ("design review", "Maria") rather than of any operation.
 	DescOnly float32
@@ -110,6 +115,9 @@ var DefaultSearchParams = SearchParams{
 	Idiom:             1,
 	NamePrecision:     0.3,
 	DescOnly:          0.35,
+	Embedding:         0.3,
+	EmbeddingMinSim:   0.5,
+	EmbeddingMaxDF:    5,
 	MaxDescTerms:      160,
 	MaxParamDescTerms: 30,
 	BoilerplateMin:    4,

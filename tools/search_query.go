@@ -179,6 +179,9 @@ func (ix *Index) parse(text string) query {
 				e = withAlt(e, alternative{terms: []string{base}, weight: weightVerb})
 			}
 		}
+		if n == 1 && len(literal) == 1 {
+			e = ix.nearWords(stems[i], e)
+		}
 		key := strings.Join(stems[i:i+n], " ")
 		i += n
 		if seen[key] || (len(literal) == 0 && (e == nil || len(e.alts) == 0)) {
@@ -212,6 +215,28 @@ func (ix *Index) parse(text string) query {
 		}
 	}
 	return q
+}
+
+// nearWords adds to e (which may be nil) the words near stem in meaning, when the catalog lacks or rarely uses it
+// (see SearchParams.Embedding). Verbs of a class neither get nor are near words: their class says what they mean,
+// and word vectors put opposites ("start", "stop") and any verbs of doing ("bring", "make") close together.
+func (ix *Index) nearWords(stem string, e *entry) *entry {
+	p := ix.params
+	if p.Embedding <= 0 || (e != nil && e.class != classNone) || (p.EmbeddingMaxDF >= 0 && int(ix.termDF(stem)) > p.EmbeddingMaxDF) {
+		return e
+	}
+	for _, nw := range ix.lex.near[stem] {
+		if c := ix.lex.entries[nw.term]; c != nil && c.class != classNone {
+			continue // "bring" is near "create" and "take", "stop" near "start": a class is not a near meaning
+		}
+		if e != nil && slices.ContainsFunc(e.alts, func(a alternative) bool { return len(a.terms) == 1 && a.terms[0] == nw.term }) {
+			continue // the lexicon's synonym weighs more
+		}
+		if nw.sim >= p.EmbeddingMinSim && ix.termDF(nw.term) > 0 {
+			e = withAlt(e, alternative{terms: []string{nw.term}, weight: p.Embedding * nw.sim})
+		}
+	}
+	return e
 }
 
 // paramPhrases returns the tools that take a parameter of several words the query says in order, with at most one
