@@ -25,8 +25,8 @@ func TestStemPorter2Sample(t *testing.T) {
 			continue
 		}
 		n++
-		if got := Stem(word); got != want {
-			t.Errorf("Stem(%q) = %q, want %q", word, got, want)
+		if got := porter2(word); got != want {
+			t.Errorf("porter2(%q) = %q, want %q", word, got, want)
 		}
 	}
 	if n < 500 {

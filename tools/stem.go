@@ -6,8 +6,27 @@ package tools
 
 import "strings"
 
-// Stem returns the Porter2 stem of a lower-case English word: "repositories" → "repositori", "created" → "creat".
+// Stem returns the Porter2 stem of a lower-case English word: "repositories" → "repositori", "created" → "creat";
+// except that the words of overStemmed keep a stem of their own.
 func Stem(word string) string {
+	if s, ok := overStemmed[word]; ok {
+		return s
+	}
+	return porter2(word)
+}
+
+// overStemmed are words Porter2 reduces to the stem of a different word family that is common in API documents,
+// which would make one match the other: a customer is not a custom (field), something important is not an import,
+// several things are not a severity, a business is not busy. Each keeps a stem no other word has.
+var overStemmed = map[string]string{
+	"customer": "customer", "customers": "customer",
+	"important": "important", "importance": "important", "importantly": "important",
+	"several": "several",
+	"business": "business", "businesses": "business",
+}
+
+// porter2 is the Porter2 algorithm itself.
+func porter2(word string) string {
 	if len(word) <= 2 {
 		return word
 	}
