@@ -21,7 +21,7 @@ func Stem(word string) string {
 var overStemmed = map[string]string{
 	"customer": "customer", "customers": "customer",
 	"important": "important", "importance": "important", "importantly": "important",
-	"several": "several",
+	"several":  "several",
 	"business": "business", "businesses": "business",
 }
 
