@@ -6,10 +6,10 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/spf13/cobra"
 
 	"github.com/toolmux/toolmux/config"
+	"github.com/toolmux/toolmux/internal/stdiojson"
 	"github.com/toolmux/toolmux/server"
 	"github.com/toolmux/toolmux/session"
 	"github.com/toolmux/toolmux/tools"
@@ -183,7 +183,7 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 		e.log.Info("catalog ready", "toolkits", len(cat.Toolkits()), "tools", cat.Len())
 	}()
 	e.log.Info("serving MCP on stdio", "session_id", sess.ID(), "user", e.user, "state_dir", e.stateDir)
-	if err := srv.Run(ctx, &mcp.StdioTransport{}); err != nil && ctx.Err() == nil {
+	if err := srv.Run(ctx, &stdiojson.StdioTransport{}); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("mcp server: %w", err)
 	}
 	return nil

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/toolmux/toolmux/internal/stdiojson"
 )
 
 // resolveEnvRef is the default Config.Resolve: "env:NAME" is the variable NAME of toolmux's environment.
@@ -69,7 +71,7 @@ func (c *Client) transport() (mcp.Transport, *exec.Cmd, error) {
 	cmd.Dir = c.cfg.Dir
 	cmd.Stderr = &tailBuffer{max: 2048}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	return &mcp.CommandTransport{Command: cmd, TerminateDuration: c.cfg.StopGrace}, cmd, nil
+	return &stdiojson.CommandTransport{Command: cmd, TerminateDuration: c.cfg.StopGrace}, cmd, nil
 }
 
 // headerTransport adds the configured headers to every request to an HTTP upstream.
