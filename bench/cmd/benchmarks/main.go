@@ -1,7 +1,7 @@
 // Command benchmarks measures toolmux end to end, each number next to a baseline measured in the same run, and
 // writes the results as Markdown (BENCHMARKS.md at the repository root):
 //
-//	go run ./bench/cmd/benchmarks -out BENCHMARKS.md [-runs 20] [-apisguru PATH] [-search PATH] [-bin TOOLMUX]
+//	go run ./bench/cmd/benchmarks -out BENCHMARKS.md [-runs 20] [-apisguru PATH] [-search PATH] [-bin TOOLMUX] [-only upstream]
 //
 // It builds the toolmux binary (or copies the one given with -bin), then measures: cold start to the first tools/list answer (against the reference MCP
 // server @modelcontextprotocol/server-everything started the same way), the size of the tools/list answer (against
@@ -37,6 +37,7 @@ type options struct {
 	search   string
 	bin      string
 	keep     bool
+	only     string
 }
 
 func main() {
@@ -47,6 +48,7 @@ func main() {
 	flag.StringVar(&o.search, "search", "", "Markdown report of the search benchmark to include (written by `go run ./bench/search -out PATH`)")
 	flag.StringVar(&o.bin, "bin", "", "benchmark this toolmux binary (copied first) instead of building one")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, state dirs) for inspection")
+	flag.StringVar(&o.only, "only", "", "measure only this section (upstream) and print its Markdown to stdout instead of writing -out")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -88,6 +90,9 @@ func run(ctx context.Context, o options, log *slog.Logger) error {
 	b := &bench{root: root, tmp: tmp, log: log, runs: o.runs}
 	if err := b.setup(ctx, o.bin); err != nil {
 		return err
+	}
+	if o.only != "" {
+		return b.onlySection(ctx, o.only)
 	}
 
 	var report report
