@@ -33,7 +33,7 @@ import (
 
 // catalogFormat is bumped when the cached toolkit JSON changes shape; the executable's size and modification time
 // are mixed into every cache key too, so a rebuilt binary never reads a catalog compiled by another importer.
-const catalogFormat = "toolmux-catalog-1"
+const catalogFormat = "toolmux-catalog-2"
 
 // Catalog is the compiled set of toolkits a process serves, with an executor per toolkit and a search index.
 type Catalog struct {

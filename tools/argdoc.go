@@ -284,7 +284,13 @@ func (s *schemaScanner) text(r rawString) string {
 		case '"', '\\', '/':
 			b = append(b, r.raw[i])
 		case 'u':
-			b = append(b, ' ')
+			// An ASCII character stays itself: encoding/json writes <, > and & as \u003c, \u003e and \u0026, and
+			// a schema read back from the catalog cache must read as it did when it was imported.
+			if c, ok := asciiEscape(r.raw[i+1:]); ok {
+				b = append(b, c)
+			} else {
+				b = append(b, ' ')
+			}
 			i += min(4, len(r.raw)-i-1)
 		default: // \n, \t, \r, \b, \f
 			b = append(b, ' ')
@@ -292,6 +298,30 @@ func (s *schemaScanner) text(r rawString) string {
 	}
 	s.buf = b
 	return string(b)
+}
+
+// asciiEscape decodes the four hex digits at the start of hex when they stand for a printable ASCII character.
+func asciiEscape(hex []byte) (byte, bool) {
+	if len(hex) < 4 {
+		return 0, false
+	}
+	v := 0
+	for _, c := range hex[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*16 + int(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v*16 + int(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			v = v*16 + int(c-'A') + 10
+		default:
+			return 0, false
+		}
+	}
+	if v < 0x20 || v > 0x7e {
+		return 0, false
+	}
+	return byte(v), true
 }
 
 // str reads a JSON string.

@@ -43,6 +43,12 @@ func TestReadArgDoc(t *testing.T) {
 			want:     argDoc{texts: []string{"Say \"hi\" to the user s team \\ now"}},
 		},
 		{
+			name:     "escaped ASCII as encoding/json writes it (a cached catalog) reads as the character",
+			schema:   `{"properties":{"a":{"description":"The \u003ccode\u003ename\u003c/code\u003e \u0026 \u00e9 \u001f."}}}`,
+			maxBytes: 1000,
+			want:     argDoc{texts: []string{"The <code>name</code> &    ."}},
+		},
+		{
 			name:     "an envelope's fields are arguments",
 			schema:   `{"properties":{"data":{"description":"A resource.","properties":{"status_type":{"enum":["on_track"]},"text":{"type":"string"}}},"opt_pretty":{"type":"boolean"}}}`,
 			http:     envelope,

@@ -23,6 +23,7 @@ const (
 	fieldDesc             // the description, without boilerplate sentences
 	fieldParams           // argument names
 	fieldParamDesc        // what the arguments say of themselves: their descriptions and enum values
+	fieldAbout            // what the source says of the things the tool works with (Tool.About)
 	numFields
 )
 
@@ -90,12 +91,23 @@ type SearchParams struct {
 	MaxParamDescTerms int
 	// BoilerplateMin is the number of tools a description sentence must occur in to be dropped as boilerplate.
 	BoilerplateMin int
+	// MaxAboutTerms bounds the terms of Tool.About indexed per tool; the first sentence of each text comes first.
+	MaxAboutTerms int
+	// AboutBoilerplate drops a sentence of Tool.About as boilerplate when the tools that have it act on at least
+	// this many different resources (their resource head nouns): "An empty object.", "A generic resource.", and
+	// the descriptions of tags as broad as "Interact with GitHub Repos.". What describes one kind of thing is
+	// shared by the operations on it, not by all kinds (0 turns it off).
+	AboutBoilerplate int
+	// AboutCoverage is the share of a query word's weight that a match in a tool's About field alone counts for
+	// in the coverage factor; such a match does not count toward the query's toolkit affinity either (1 counts it
+	// like a match in any other field).
+	AboutCoverage float32
 }
 
 // DefaultSearchParams are the ranking constants NewIndex uses.
 var DefaultSearchParams = SearchParams{
-	FieldWeight:       [numFields]float32{3, 2.5, 1.5, 0.8, 1, 1, 0.3, 0.15},
-	FieldB:            [numFields]float32{0.3, 0.5, 0.2, 0.3, 0.3, 0.75, 0.75, 0.75},
+	FieldWeight:       [numFields]float32{3, 2.5, 1.5, 0.8, 1, 1, 0.3, 0.15, 0.15},
+	FieldB:            [numFields]float32{0.3, 0.5, 0.2, 0.3, 0.3, 0.75, 0.75, 0.75, 0.75},
 	K1:                1.2,
 	Coverage:          0.5,
 	ClassMatch:        1.35,
@@ -121,6 +133,9 @@ var DefaultSearchParams = SearchParams{
 	MaxDescTerms:      160,
 	MaxParamDescTerms: 30,
 	BoilerplateMin:    4,
+	MaxAboutTerms:     40,
+	AboutBoilerplate:  8,
+	AboutCoverage:     0.3,
 }
 
 // Limits on query analysis: text past maxQueryBytes is ignored, and so are words past maxGroups.
@@ -166,6 +181,8 @@ type posting struct {
 	// name says the term is in the tool's action or name field, res that it is in its resource field (the last
 	// static path segment: the thing the operation acts on).
 	name, res bool
+	// about says the tool has the term in its About field only.
+	about bool
 }
 
 // Hit is one search result.
@@ -253,6 +270,7 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 			f[fieldParamDesc] = f[fieldParamDesc][:max(p.MaxParamDescTerms, 0)]
 		}
 	}
+	ix.indexAbout(fields, heads, st)
 	// The action words come last: slugs like ASANA_GETTASKSFORUSER are split with the toolkit's own words.
 	for i, t := range tools {
 		words := kitWords[ix.kit[i]]
@@ -299,6 +317,82 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 	ix.indexParamPhrases(st, args)
 	ix.pool.New = func() any { return newScratch(n) }
 	return ix
+}
+
+// indexAbout collects the terms of each tool's About texts into its about field: the first sentence of each text,
+// then the second of each, and so on up to MaxAboutTerms (each text's sentence gets its share of what is left),
+// without the sentences AboutBoilerplate calls boilerplate. heads are the tools' resource head nouns. Tools share
+// texts (a tag's description is on all its operations): each distinct text is split and stemmed once.
+func (ix *Index) indexAbout(fields [][numFields][]string, heads []string, st stemmer) {
+	p := ix.params
+	if p.MaxAboutTerms <= 0 || p.FieldWeight[fieldAbout] == 0 {
+		return
+	}
+	type aboutSentence struct {
+		hash  uint64
+		terms []string
+	}
+	parsed := map[string][]aboutSentence{}
+	// said holds the resources each sentence is said of, up to AboutBoilerplate of them.
+	said := map[uint64][]string{}
+	for i, t := range ix.tools {
+		for _, text := range t.About {
+			sents, ok := parsed[text]
+			if !ok {
+				forEachSentence(text, func(s string) {
+					as := aboutSentence{hash: sentenceHash(s)}
+					splitWords(s, true, func(w []byte) {
+						if !isNoise(w) {
+							as.terms = append(as.terms, st.stem(w))
+						}
+					})
+					if len(as.terms) > 0 {
+						sents = append(sents, as)
+					}
+				})
+				parsed[text] = sents
+			}
+			if p.AboutBoilerplate <= 0 {
+				continue
+			}
+			for _, s := range sents {
+				if r := said[s.hash]; s.hash != 0 && len(r) < p.AboutBoilerplate && !slices.Contains(r, heads[i]) {
+					said[s.hash] = append(r, heads[i])
+				}
+			}
+		}
+	}
+	boiler := func(s aboutSentence) bool {
+		return p.AboutBoilerplate > 0 && len(said[s.hash]) >= p.AboutBoilerplate
+	}
+	for i, t := range ix.tools {
+		// Round k takes the k-th sentence of each text, sharing what is left of MaxAboutTerms among them.
+		f := &fields[i][fieldAbout]
+		next := make([]int, len(t.About)) // the next sentence of each text
+		for len(*f) < p.MaxAboutTerms {
+			var round [][]string
+			for j, text := range t.About {
+				sents := parsed[text]
+				for next[j] < len(sents) && boiler(sents[next[j]]) {
+					next[j]++
+				}
+				if next[j] < len(sents) {
+					round = append(round, sents[next[j]].terms)
+					next[j]++
+				}
+			}
+			if len(round) == 0 {
+				break
+			}
+			share := max((p.MaxAboutTerms-len(*f))/len(round), 1)
+			for _, terms := range round {
+				*f = append(*f, terms[:min(share, len(terms))]...)
+			}
+		}
+		if len(*f) > p.MaxAboutTerms {
+			*f = (*f)[:p.MaxAboutTerms]
+		}
+	}
 }
 
 // indexParamPhrases records the body and query parameters whose names have two to four meaningful words.
@@ -371,7 +465,8 @@ func (ix *Index) buildPostings(fields [][numFields][]string, heads []string) {
 	for f := range numFields {
 		avg[f] = max(avg[f]/float32(max(len(fields), 1)), 1)
 	}
-	var strong []int32 // per term: the tools that have it in a field other than description and parameters
+	var strong []int32    // per term: the tools that have it in a field other than description and parameters
+	var aboutOnly []int32 // per term: the tools that have it in their About field only
 	tf := map[int32]*[numFields]float32{}
 	var order []int32
 	for doc := range fields {
@@ -386,6 +481,7 @@ func (ix *Index) buildPostings(fields [][numFields][]string, heads []string) {
 					ix.postings = append(ix.postings, nil)
 					ix.df = append(ix.df, 0)
 					strong = append(strong, 0)
+					aboutOnly = append(aboutOnly, 0)
 				}
 				c := tf[id]
 				if c == nil {
@@ -417,16 +513,27 @@ func (ix *Index) buildPostings(fields [][numFields][]string, heads []string) {
 					w += p.FieldWeight[f] * c[f] / norm[f]
 				}
 			}
-			ix.postings[id] = append(ix.postings[id], posting{doc: int32(doc), w: w * (p.K1 + 1) / (p.K1 + w), name: c[fieldAction]+c[fieldName] > 0, res: c[fieldResource] > 0 && (c[fieldPath] == 0 || hasHead && id == head)})
+			about := c[fieldAbout] > 0 && c[fieldAction]+c[fieldName]+c[fieldResource]+c[fieldPath]+c[fieldTags]+c[fieldDesc]+c[fieldParams]+c[fieldParamDesc] == 0
+			ix.postings[id] = append(ix.postings[id], posting{doc: int32(doc), w: w * (p.K1 + 1) / (p.K1 + w), name: c[fieldAction]+c[fieldName] > 0, res: c[fieldResource] > 0 && (c[fieldPath] == 0 || hasHead && id == head), about: about})
 			ix.df[id]++
 			if c[fieldAction]+c[fieldName]+c[fieldResource]+c[fieldPath]+c[fieldTags] > 0 {
 				strong[id]++
+			}
+			if about {
+				aboutOnly[id]++
 			}
 		}
 	}
 	n := float64(len(fields))
 	ix.idf = make([]float32, len(ix.df))
 	for id, df := range ix.df {
+		// A tag's description repeated on sixty operations must not lower the weight of its words in the other
+		// fields, nor make them common words (EmbeddingMaxDF): a term's document frequency counts the tools that
+		// have it outside About only, when any does.
+		if df > aboutOnly[id] {
+			df -= aboutOnly[id]
+			ix.df[id] = df
+		}
 		ix.idf[id] = float32(math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5)))
 		if strong[id] == 0 {
 			ix.idf[id] *= p.DescOnly

@@ -573,10 +573,14 @@ type scratch struct {
 	// altRes, grpRes and resHit track matches in the tools' resource field.
 	altRes, grpRes, resHit []bool
 	// param marks the tools that take a parameter the query names.
-	param         []bool
-	mask          []uint64
-	touched, grpT []int32
-	altT          []int32
+	param []bool
+	mask  []uint64
+	// weak marks the groups a tool matched only through its About field (see SearchParams.AboutCoverage);
+	// altWeak and grpStrong track that per alternative and group.
+	weak               []uint64
+	altWeak, grpStrong []bool
+	touched, grpT      []int32
+	altT               []int32
 	// kitHits counts, per toolkit, the tools the current group matched; kitAff accumulates the affinity.
 	kitHits []int32
 	kitAff  []float32
@@ -585,7 +589,8 @@ type scratch struct {
 func newScratch(n int) *scratch {
 	return &scratch{total: make([]float32, n), grp: make([]float32, n), alt: make([]float32, n), altN: make([]uint8, n), mask: make([]uint64, n),
 		altName: make([]bool, n), grpName: make([]bool, n), nameHits: make([]uint8, n),
-		altRes: make([]bool, n), grpRes: make([]bool, n), resHit: make([]bool, n), param: make([]bool, n)}
+		altRes: make([]bool, n), grpRes: make([]bool, n), resHit: make([]bool, n), param: make([]bool, n),
+		weak: make([]uint64, n), altWeak: make([]bool, n), grpStrong: make([]bool, n)}
 }
 
 // Search ranks the tools allow accepts (nil accepts all) against query and returns at most limit hits, best first;
@@ -620,6 +625,9 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 					if p.res {
 						sc.altRes[p.doc] = true
 					}
+					if p.about {
+						sc.altWeak[p.doc] = true
+					}
 				}
 			}
 			for _, d := range sc.altT {
@@ -635,18 +643,27 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 					if sc.altRes[d] {
 						sc.grpRes[d] = true
 					}
+					if !sc.altWeak[d] {
+						sc.grpStrong[d] = true
+					}
 				}
-				sc.alt[d], sc.altN[d], sc.altName[d], sc.altRes[d] = 0, 0, false, false
+				sc.alt[d], sc.altN[d], sc.altName[d], sc.altRes[d], sc.altWeak[d] = 0, 0, false, false, false
 			}
 			sc.altT = sc.altT[:0]
 		}
 		for _, d := range sc.grpT {
-			if sc.mask[d] == 0 && sc.total[d] == 0 {
+			if sc.mask[d] == 0 && sc.weak[d] == 0 && sc.total[d] == 0 {
 				sc.touched = append(sc.touched, d)
 			}
 			sc.total[d] += sc.grp[d]
-			sc.mask[d] |= 1 << uint(gi%64)
 			sc.grp[d] = 0
+			if !sc.grpStrong[d] && ix.params.AboutCoverage < 1 {
+				sc.weak[d] |= 1 << uint(gi%64)
+				sc.grpName[d], sc.grpRes[d] = false, false
+				continue
+			}
+			sc.grpStrong[d] = false
+			sc.mask[d] |= 1 << uint(gi%64)
 			if sc.grpName[d] && g.imp > 0 {
 				sc.nameHits[d]++
 			}
@@ -673,7 +690,7 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 		sc.param[d] = false
 	}
 	for _, d := range sc.touched {
-		sc.total[d], sc.mask[d], sc.nameHits[d], sc.resHit[d] = 0, 0, 0, false
+		sc.total[d], sc.mask[d], sc.weak[d], sc.nameHits[d], sc.resHit[d] = 0, 0, 0, 0, false
 	}
 	sc.touched = sc.touched[:0]
 	return hits
@@ -703,6 +720,8 @@ func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, limit int) [
 			for gi, g := range q.groups {
 				if sc.mask[d]&(1<<uint(gi%64)) != 0 {
 					covered += g.imp
+				} else if sc.weak[d]&(1<<uint(gi%64)) != 0 {
+					covered += g.imp * p.AboutCoverage
 				}
 			}
 			s *= float32(math.Pow(float64(min(covered/q.imp, 1)), float64(p.Coverage)))

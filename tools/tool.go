@@ -109,6 +109,11 @@ type Tool struct {
 	Version     string      `json:"version,omitempty"`
 	// Pitfalls are short warnings an agent should read before calling the tool.
 	Pitfalls []string `json:"pitfalls,omitempty"`
+	// About is what the source says of the things the tool works with, beyond the operation itself: for OpenAPI,
+	// the descriptions of the operation's tags and of the object its successful response returns ("An attachment
+	// object represents any file attached to a task…"). Search indexes it as a low-weight field; search results
+	// and tool schemas do not send it to MCP clients.
+	About []string `json:"about,omitempty"`
 	// HTTP binds the tool to an HTTP operation; nil for tools of other sources.
 	HTTP *HTTPBinding `json:"http,omitempty"`
 	// GraphQL binds the tool to one fixed GraphQL operation; nil for tools of other sources.

@@ -36,6 +36,9 @@
 //     nesting is capped.
 //   - OutputSchema is the schema of the first 2xx response (200, 201, other 2xx, 2XX, default) that has one,
 //     three levels deep and cut further until it is under about 16 KB.
+//   - About (for search; not sent to MCP clients) holds the descriptions of the operation's tags from the document's
+//     tags list and the description of the object its 2xx response returns: through $ref and allOf, and through
+//     one list or envelope ({"data": [...]}, a pagination object) to the items it holds. See about.go.
 //
 // The toolkit's base URL is Options.BaseURL, else the first server (variables replaced by their defaults; for
 // Swagger 2.0 the https scheme when offered, host and basePath). A relative or missing server URL leaves it empty
@@ -157,6 +160,8 @@ type importer struct {
 	outputs map[*openapi3.Schema]json.RawMessage
 	params  map[*openapi3.Parameter]json.RawMessage
 	bodies  map[*openapi3.Schema]*convertedBody
+	// tagDocs are the descriptions of the document's tags, by name (see about.go).
+	tagDocs map[string]string
 }
 
 func (imp *importer) fail(construct string, err error) *ImportError {
@@ -182,6 +187,7 @@ func (imp *importer) build(ctx context.Context, l *loaded) (*tools.Toolkit, erro
 	imp.warnings = append(imp.warnings, l.repairs...)
 	imp.oas30 = l.version != openAPI31
 	imp.swagger = l.version == swagger2
+	imp.tagDocs = tagDocs(doc)
 	info := doc.Info
 	if info == nil {
 		info = &openapi3.Info{}
@@ -343,6 +349,7 @@ func (imp *importer) operation(toolkit, version, path, method string, item *open
 			tool.Tags = append(tool.Tags, t)
 		}
 	}
+	tool.About = imp.about(tool, op)
 	if op.Deprecated && !tool.HasTag(tagDeprecated) {
 		tool.Tags = append(tool.Tags, tagDeprecated)
 	}

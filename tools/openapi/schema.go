@@ -420,8 +420,37 @@ func marshal(v any) (json.RawMessage, error) {
 // outputSchema returns the JSON Schema of an operation's first successful response (200, 201, other 2xx codes,
 // 2XX, default) that has one, cut down to about maxOutputSchema bytes; nil when there is none.
 func (imp *importer) outputSchema(op *openapi3.Operation) (json.RawMessage, error) {
-	if op.Responses == nil {
+	sch := successSchema(op, true)
+	if sch == nil {
 		return nil, nil
+	}
+	// Many operations return the same schema (a repository, an issue): convert it once.
+	if raw, ok := imp.outputs[sch.Value]; ok {
+		return raw, nil
+	}
+	var last json.RawMessage
+	for _, limits := range []struct{ depth, desc int }{
+		{outputDepth, outputDescMax}, {outputDepth - 1, outputDescMax}, {1, outputDescMax}, {1, 0},
+	} {
+		c := &converter{output: true, oas30: imp.oas30, maxDepth: limits.depth, descMax: limits.desc, budget: schemaBudget}
+		raw, err := marshal(c.convert(sch, 0))
+		if err != nil {
+			return nil, fmt.Errorf("encode output schema: %w", err)
+		}
+		last = raw
+		if len(raw) <= maxOutputSchema {
+			break
+		}
+	}
+	imp.outputs[sch.Value] = last
+	return last, nil
+}
+
+// successSchema returns the schema of an operation's first successful response (200, 201, other 2xx codes, 2XX,
+// and default when withDefault is set) that has one, or nil.
+func successSchema(op *openapi3.Operation, withDefault bool) *openapi3.SchemaRef {
+	if op.Responses == nil {
+		return nil
 	}
 	codes := op.Responses.Map()
 	var order []string
@@ -439,7 +468,7 @@ func (imp *importer) outputSchema(op *openapi3.Operation) (json.RawMessage, erro
 	sort.Strings(other)
 	order = append(order, other...)
 	for _, k := range []string{"2XX", "2xx", "default"} {
-		if _, ok := codes[k]; ok {
+		if _, ok := codes[k]; ok && (withDefault || k != "default") {
 			order = append(order, k)
 		}
 	}
@@ -452,28 +481,9 @@ func (imp *importer) outputSchema(op *openapi3.Operation) (json.RawMessage, erro
 		if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
 			continue
 		}
-		// Many operations return the same schema (a repository, an issue): convert it once.
-		if raw, ok := imp.outputs[mt.Schema.Value]; ok {
-			return raw, nil
-		}
-		var last json.RawMessage
-		for _, limits := range []struct{ depth, desc int }{
-			{outputDepth, outputDescMax}, {outputDepth - 1, outputDescMax}, {1, outputDescMax}, {1, 0},
-		} {
-			c := &converter{output: true, oas30: imp.oas30, maxDepth: limits.depth, descMax: limits.desc, budget: schemaBudget}
-			raw, err := marshal(c.convert(mt.Schema, 0))
-			if err != nil {
-				return nil, fmt.Errorf("encode output schema: %w", err)
-			}
-			last = raw
-			if len(raw) <= maxOutputSchema {
-				break
-			}
-		}
-		imp.outputs[mt.Schema.Value] = last
-		return last, nil
+		return mt.Schema
 	}
-	return nil, nil
+	return nil
 }
 
 // isJSONMedia reports whether a media type is JSON: application/json or any */*+json.
