@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -137,8 +138,10 @@ func TestPassThrough(t *testing.T) {
 		if text, isErr := d.run(t, "EVERYTHING_TOGGLE_SIMULATED_LOGGING", nil, nil); isErr {
 			t.Fatal(text)
 		}
-		// The first simulated message is sent at once; whether it is written before or after the result, it is
-		// forwarded while the call is recent. Wait for it by calling again (a cheap round trip), boundedly.
+		// The first simulated message is sent at once, the next ones every 5 s, each at a random level that the
+		// server drops when it is below the level the client set (a debug message, one time in eight). Whether it
+		// is written before or after the result, it is forwarded while the call is recent: wait for one by calling
+		// again (a cheap round trip) for up to 12 s, past the second message.
 		simulated := func() bool {
 			d.mu.Lock()
 			defer d.mu.Unlock()
@@ -149,8 +152,9 @@ func TestPassThrough(t *testing.T) {
 			}
 			return false
 		}
-		for i := 0; i < 50 && !simulated(); i++ {
+		for deadline := time.Now().Add(12 * time.Second); time.Now().Before(deadline) && !simulated(); {
 			d.run(t, "EVERYTHING_ECHO", map[string]any{"message": "tick"}, nil)
+			time.Sleep(100 * time.Millisecond)
 		}
 		if !simulated() {
 			t.Fatalf("log messages = %q, want a simulated one labelled with the toolkit", d.logs)
