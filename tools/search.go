@@ -6,7 +6,9 @@ package tools
 import (
 	"encoding/json"
 	"hash/fnv"
+	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -205,71 +207,41 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 	ix.admin = make([]bool, n)
 	ix.indexToolkits()
 
-	st := stemmer{}
+	// Each tool's text is analysed on its own, so the tools are split among the CPUs; every worker keeps its own
+	// stem cache, schema scanner and toolkit word sets, merged after. The result does not depend on the split.
+	workers := buildWorkers(n)
 	args := make([]argDoc, n)
-	var sc schemaScanner
-	for i, t := range tools {
-		// About ten bytes of text make a term: read what MaxParamDescTerms keeps, with room for boilerplate. The
-		// schema is read once here for the fields, the boilerplate and the parameter phrases.
-		args[i] = readArgDoc(&sc, t, 12*p.MaxParamDescTerms)
-	}
+	parallelChunks(n, workers, func(_, lo, hi int) {
+		var sc schemaScanner
+		for i := lo; i < hi; i++ {
+			// About ten bytes of text make a term: read what MaxParamDescTerms keeps, with room for boilerplate.
+			// The schema is read once here for the fields, the boilerplate and the parameter phrases.
+			args[i] = readArgDoc(&sc, tools[i], 12*p.MaxParamDescTerms)
+		}
+	})
 	boiler, sents := boilerplate(tools, p.BoilerplateMin, func(i int) []string { return args[i].texts })
 	fields := make([][numFields][]string, n)
 	heads := make([]string, n) // the stem of each tool's resource head noun (see buildPostings)
+	chunkWords := make([][]map[string]bool, workers)
+	parallelChunks(n, workers, func(w, lo, hi int) {
+		st := stemmer{}
+		kw := make([]map[string]bool, len(ix.kits))
+		for i := range kw {
+			kw[i] = map[string]bool{}
+		}
+		chunkWords[w] = kw
+		for i := lo; i < hi; i++ {
+			ix.analyzeTool(i, tools[i], args[i], sents[i], boiler, kw[ix.kit[i]], &fields[i], &heads[i], st)
+		}
+	})
 	kitWords := make([]map[string]bool, len(ix.kits))
-	for i := range kitWords {
-		kitWords[i] = map[string]bool{}
-	}
-	for i, t := range tools {
-		words := kitWords[ix.kit[i]]
-		f := &fields[i]
-		collect := func(field int, text string, clean bool) {
-			splitWords(text, clean, func(w []byte) {
-				// The toolkit's words split its run-together operation names; what the arguments say is not
-				// needed for that.
-				if len(w) >= 2 && field != fieldParamDesc && !words[string(w)] {
-					words[string(w)] = true
-				}
-				if !isNoise(w) {
-					f[field] = append(f[field], st.stem(w))
-				}
-			})
-		}
-		if !nameIsOperationID(t) {
-			collect(fieldName, t.Name, false)
-		}
-		if t.HTTP != nil {
-			res, rest := pathWords(t.HTTP.Path)
-			collect(fieldResource, res, false)
-			if r := f[fieldResource]; len(r) > 0 {
-				heads[i] = r[len(r)-1]
-			}
-			collect(fieldPath, rest, false)
-		}
-		for _, tag := range t.Tags {
-			if !isAnnotationTag(tag) {
-				collect(fieldTags, tag, false)
-			}
-		}
-		for _, name := range argNames(t) {
-			collect(fieldParams, name, false)
-		}
-		for _, name := range args[i].envelope {
-			collect(fieldParams, name, false)
-		}
-		for _, s := range sents[i] {
-			field, limit := fieldDesc, p.MaxDescTerms
-			if s.arg {
-				field, limit = fieldParamDesc, p.MaxParamDescTerms
-			}
-			if len(f[field]) < limit && !boiler[s.hash] {
-				collect(field, s.text, true)
-			}
-		}
-		if len(f[fieldParamDesc]) > p.MaxParamDescTerms {
-			f[fieldParamDesc] = f[fieldParamDesc][:max(p.MaxParamDescTerms, 0)]
+	for k := range kitWords {
+		kitWords[k] = map[string]bool{}
+		for _, kw := range chunkWords {
+			maps.Copy(kitWords[k], kw[k])
 		}
 	}
+	st := stemmer{}
 	ix.indexAbout(fields, heads, st)
 	// The action words come last: slugs like ASANA_GETTASKSFORUSER are split with the toolkit's own words.
 	for i, t := range tools {
@@ -317,6 +289,76 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 	ix.indexParamPhrases(st, args)
 	ix.pool.New = func() any { return newScratch(n) }
 	return ix
+}
+
+// analyzeTool fills the text fields of tool i, recording the words of its toolkit in words.
+func (ix *Index) analyzeTool(i int, t *Tool, arg argDoc, sents []sentence, boiler map[uint64]bool, words map[string]bool, f *[numFields][]string, head *string, st stemmer) {
+	p := ix.params
+	collect := func(field int, text string, clean bool) {
+		splitWords(text, clean, func(w []byte) {
+			// The toolkit's words split its run-together operation names; what the arguments say is not needed
+			// for that.
+			if len(w) >= 2 && field != fieldParamDesc && !words[string(w)] {
+				words[string(w)] = true
+			}
+			if !isNoise(w) {
+				f[field] = append(f[field], st.stem(w))
+			}
+		})
+	}
+	if !nameIsOperationID(t) {
+		collect(fieldName, t.Name, false)
+	}
+	if t.HTTP != nil {
+		res, rest := pathWords(t.HTTP.Path)
+		collect(fieldResource, res, false)
+		if r := f[fieldResource]; len(r) > 0 {
+			*head = r[len(r)-1]
+		}
+		collect(fieldPath, rest, false)
+	}
+	for _, tag := range t.Tags {
+		if !isAnnotationTag(tag) {
+			collect(fieldTags, tag, false)
+		}
+	}
+	for _, name := range argNames(t) {
+		collect(fieldParams, name, false)
+	}
+	for _, name := range arg.envelope {
+		collect(fieldParams, name, false)
+	}
+	for _, s := range sents {
+		field, limit := fieldDesc, p.MaxDescTerms
+		if s.arg {
+			field, limit = fieldParamDesc, p.MaxParamDescTerms
+		}
+		if len(f[field]) < limit && !boiler[s.hash] {
+			collect(field, s.text, true)
+		}
+	}
+	if len(f[fieldParamDesc]) > p.MaxParamDescTerms {
+		f[fieldParamDesc] = f[fieldParamDesc][:max(p.MaxParamDescTerms, 0)]
+	}
+}
+
+// buildWorkers is how many goroutines analyse n tools: one per CPU, none for a small catalog.
+func buildWorkers(n int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), n/256))
+}
+
+// parallelChunks calls f for each of workers contiguous ranges of [0, n), w numbering them, at once, and waits.
+func parallelChunks(n, workers int, f func(w, lo, hi int)) {
+	if workers <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Go(func() { f(w, lo, hi) })
+	}
+	wg.Wait()
 }
 
 // indexAbout collects the terms of each tool's About texts into its about field: the first sentence of each text,

@@ -3,6 +3,7 @@ package tools
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -195,6 +196,40 @@ func TestSearchDeterministicAcrossBuilds(t *testing.T) {
 		for i := range ha {
 			if ha[i].Tool.Slug != hb[i].Tool.Slug || ha[i].Score != hb[i].Score {
 				t.Errorf("%q rank %d: %s %v, then %s %v", q, i+1, ha[i].Tool.Slug, ha[i].Score, hb[i].Tool.Slug, hb[i].Score)
+			}
+		}
+	}
+}
+
+// TestSearchSameWithParallelBuild: an index built by several workers ranks exactly like one built by one. The
+// catalog repeats testCatalog's tools under many toolkits, so that it is large enough to be split.
+func TestSearchSameWithParallelBuild(t *testing.T) {
+	var many []*Tool
+	for k := 0; len(many) < 1200; k++ {
+		for _, tl := range testCatalog() {
+			c := *tl
+			c.Toolkit = fmt.Sprintf("%s%d", tl.Toolkit, k)
+			c.Slug = fmt.Sprintf("%s%d", tl.Slug, k)
+			c.Description += fmt.Sprintf(" Variant %d of %s.", k%7, strings.Repeat("x", k%5+1))
+			many = append(many, &c)
+		}
+	}
+	build := func(procs int) *Index {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		return NewIndex(many)
+	}
+	one, four := build(1), build(4)
+	if w := func() int { defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4)); return buildWorkers(len(many)) }(); w < 2 {
+		t.Fatalf("buildWorkers = %d for %d tools on 4 CPUs; the test needs a split build", w, len(many))
+	}
+	for _, q := range []string{"list the issues of a repository", "get rid of the webhook", "kick someone out", "variant xxx", "code3 message"} {
+		ha, hb := one.Search(q, nil, 20), four.Search(q, nil, 20)
+		if len(ha) != len(hb) {
+			t.Fatalf("%q: %d hits with one worker, %d with four", q, len(ha), len(hb))
+		}
+		for i := range ha {
+			if ha[i].Tool.Slug != hb[i].Tool.Slug || ha[i].Score != hb[i].Score {
+				t.Errorf("%q rank %d: %s %v with one worker, %s %v with four", q, i+1, ha[i].Tool.Slug, ha[i].Score, hb[i].Tool.Slug, hb[i].Score)
 			}
 		}
 	}
