@@ -32,15 +32,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/toolmux/toolmux/tools"
+	"github.com/toolmux/toolmux/tools/internal/apivocab"
 )
 
 type options struct {
@@ -99,7 +97,7 @@ type group struct {
 }
 
 func run(o options) error {
-	vocab, docs, err := apiVocabulary(o.corpus)
+	vocab, docs, err := apivocab.Count(o.corpus, skipped)
 	if err != nil {
 		return err
 	}
@@ -177,7 +175,7 @@ func run(o options) error {
 		}
 		var best []near
 		for i, t := range targets {
-			if t.stem == src.stem || sameStem(t.form, src.form) || (allowed != nil && !allowed[t.stem]) {
+			if t.stem == src.stem || apivocab.SameStem(t.form, src.form) || (allowed != nil && !allowed[t.stem]) {
 				continue
 			}
 			sim := dot(src.vec, t.vec)
@@ -388,109 +386,5 @@ func plainWord(w string) bool {
 	return len(tools.Tokenize(w)) > 0
 }
 
-// sameStem is a cheap check that two words are forms of one another ("bill", "billing").
-func sameStem(a, b string) bool {
-	n := 0
-	for n < len(a) && n < len(b) && a[n] == b[n] {
-		n++
-	}
-	return n >= 4 && n >= min(len(a), len(b))-1
-}
-
-// apiVocabulary counts, for each lower-case word, the API documents whose operations use it.
-func apiVocabulary(paths []string) (map[string]int, int, error) {
-	counts := map[string]int{}
-	docs := 0
-	for _, root := range paths {
-		root = strings.TrimSpace(root)
-		if root == "" {
-			continue
-		}
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() || !strings.HasSuffix(p, ".json") {
-				return nil
-			}
-			words, err := documentWords(p)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "genemb: skipping %s: %v\n", p, err)
-				return nil
-			}
-			docs++
-			for w := range words {
-				counts[w]++
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, 0, err
-		}
-	}
-	return counts, docs, nil
-}
-
-// documentWords returns the words of an OpenAPI document's operations: summaries, operationIds, paths and tags.
-func documentWords(path string) (map[string]bool, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Paths map[string]map[string]json.RawMessage `json:"paths"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	words := map[string]bool{}
-	add := func(s string) {
-		for _, w := range splitWords(s) {
-			words[w] = true
-		}
-	}
-	for p, item := range doc.Paths {
-		add(p)
-		for _, raw := range item {
-			var op struct {
-				Summary     string   `json:"summary"`
-				OperationID string   `json:"operationId"`
-				Tags        []string `json:"tags"`
-			}
-			if json.Unmarshal(raw, &op) != nil {
-				continue
-			}
-			add(op.Summary)
-			add(op.OperationID)
-			for _, t := range op.Tags {
-				add(t)
-			}
-		}
-	}
-	return words, nil
-}
-
-// splitWords lower-cases s and splits it at non-letters and camelCase boundaries.
-func splitWords(s string) []string {
-	var out []string
-	var cur []rune
-	flush := func() {
-		if len(cur) >= 2 {
-			out = append(out, strings.ToLower(string(cur)))
-		}
-		cur = cur[:0]
-	}
-	runes := []rune(s)
-	for i, r := range runes {
-		if !unicode.IsLetter(r) {
-			flush()
-			continue
-		}
-		if unicode.IsUpper(r) && len(cur) > 0 && (unicode.IsLower(runes[i-1]) || (i+1 < len(runes) && unicode.IsLower(runes[i+1]))) {
-			flush()
-		}
-		cur = append(cur, r)
-	}
-	flush()
-	return out
-}
+// skipped reports a corpus document that could not be read.
+func skipped(path string, err error) { fmt.Fprintf(os.Stderr, "genemb: skipping %s: %v\n", path, err) }

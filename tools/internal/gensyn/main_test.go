@@ -29,10 +29,3 @@ func TestGenerate(t *testing.T) {
 		}
 	}
 }
-
-func TestSplitWords(t *testing.T) {
-	got := strings.Join(splitWords("removeTeam /teams/{id} Get HTTPServer"), " ")
-	if want := "remove team teams id get http server"; got != want {
-		t.Errorf("splitWords = %q, want %q", got, want)
-	}
-}
