@@ -322,16 +322,23 @@ headers = { X-Api-Key = "env:TOOLMUX_TEST_REMOTE_KEY" }
 	t.Setenv("TOOLMUX_TEST_REMOTE_KEY", "k-123")
 	cat = f.catalog(t)
 	defer cat.Close()
-	s, err := Open(ctx, f.db, ReadyCatalog(cat), Options{Name: "http", UserID: "alice", StateDir: f.stateDir, Execution: f.cfg.Execution})
+	checkRemoteAdd(t, f, cat, 2, 3)
+}
+
+// checkRemoteAdd calls remoteAddServer's add tool through a session over cat and checks the sum.
+func checkRemoteAdd(t *testing.T, f *fixture, cat *Catalog, a, b int) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, f.db, ReadyCatalog(cat), Options{Name: "remote", UserID: "alice", StateDir: f.stateDir, Execution: f.cfg.Execution})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close(ctx)
-	out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: "REMOTE_ADD", Arguments: map[string]any{"A": 2, "B": 3}}}}, nil)
+	out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: "REMOTE_ADD", Arguments: map[string]any{"A": a, "B": b}}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := out.Results[0]; !r.Response.Successful || fmt.Sprint(r.Response.Data) != "map[sum:5]" {
+	if r := out.Results[0]; !r.Response.Successful || fmt.Sprint(r.Response.Data) != fmt.Sprintf("map[sum:%d]", a+b) {
 		t.Fatalf("REMOTE_ADD = %+v (%s)", r.Response.Data, deref(r.Response.Error))
 	}
 }
@@ -367,18 +374,7 @@ headers = { X-Api-Key = "keyring:REMOTE_KEY" }
 		t.Fatalf("LoadCatalog: %v, problems %v", err, cat.Problems)
 	}
 	defer cat.Close()
-	s, err := Open(ctx, f.db, ReadyCatalog(cat), Options{Name: "keyring", UserID: "alice", StateDir: f.stateDir, Execution: f.cfg.Execution})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close(ctx)
-	out, err := s.Execute(ctx, ExecRequest{Calls: []ExecCall{{ToolSlug: "REMOTE_ADD", Arguments: map[string]any{"A": 4, "B": 5}}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := out.Results[0]; !r.Response.Successful || fmt.Sprint(r.Response.Data) != "map[sum:9]" {
-		t.Fatalf("REMOTE_ADD = %+v (%s)", r.Response.Data, deref(r.Response.Error))
-	}
+	checkRemoteAdd(t, f, cat, 4, 5)
 }
 
 // TestMCPUpstreamToolListLive: a tool the upstream adds (it sends tools/list_changed) is searchable and callable in
