@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -614,5 +615,42 @@ func BenchmarkImportGitHub(b *testing.B) {
 		if len(tk.Tools) != 1223 {
 			b.Fatalf("got %d tools", len(tk.Tools))
 		}
+	}
+}
+
+// TestImportSameSchemaEachTime checks that a schema too big for the converter's budget converts the same way on
+// every import: which properties are expanded before the budget runs out goes by name, not by map order, so a
+// catalog imported twice indexes and caches the same tools.
+func TestImportSameSchemaEachTime(t *testing.T) {
+	var props strings.Builder
+	for i := range 600 {
+		if i > 0 {
+			props.WriteByte(',')
+		}
+		fmt.Fprintf(&props, `"p%03d":{"type":"object","properties":{"a":{"type":"string","description":"A of %d."},"b":{"type":"integer"}}}`, i, i)
+	}
+	doc := `{"openapi":"3.0.3","info":{"title":"Big","version":"1"},"paths":{"/things":{"post":{"operationId":"createThing",
+"requestBody":{"content":{"application/json":{"schema":{"type":"object","properties":{"config":{"type":"object","properties":{` + props.String() + `}}}}}}},
+"responses":{"200":{"description":"ok"}}}}}}`
+	var first []byte
+	for range 4 {
+		tk, _, err := Import(context.Background(), "big.json", []byte(doc), Options{Slug: "big"})
+		if err != nil {
+			t.Fatalf("Import: %v", err)
+		}
+		schema := toolBySlug(t, tk, "BIG_CREATETHING").InputSchema
+		if first == nil {
+			first = schema
+			continue
+		}
+		if !bytes.Equal(schema, first) {
+			t.Fatalf("two imports of the same document give different input schemas:\n%s\n%s", first, schema)
+		}
+	}
+	if !bytes.Contains(first, []byte(`A of 0.`)) {
+		t.Errorf("the first property by name is not expanded: %.300s", first)
+	}
+	if bytes.Contains(first, []byte(`A of 599.`)) {
+		t.Errorf("the budget did not run out before the last property; the test needs a bigger schema")
 	}
 }

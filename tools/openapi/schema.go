@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -168,8 +169,8 @@ func (c *converter) convert(ref *openapi3.SchemaRef, depth int) jsonObject {
 	}
 	if len(s.PatternProperties) > 0 {
 		pp := make(jsonObject, len(s.PatternProperties))
-		for k, v := range s.PatternProperties {
-			pp[k] = c.convert(v, depth+1)
+		for _, k := range slices.Sorted(maps.Keys(s.PatternProperties)) {
+			pp[k] = c.convert(s.PatternProperties[k], depth+1)
 		}
 		out["patternProperties"] = pp
 	}
@@ -260,7 +261,10 @@ func (c *converter) numberKeywords(out jsonObject, s *openapi3.Schema) {
 // output schemas; required keeps the document's order, restricted to the properties kept.
 func (c *converter) properties(s *openapi3.Schema, depth int) (jsonObject, []string) {
 	props := make(jsonObject, len(s.Properties))
-	for name, p := range s.Properties {
+	// By name: the converter's budget runs out part way through a big schema, and which properties are expanded
+	// before it does must not change from one import of the same document to the next.
+	for _, name := range slices.Sorted(maps.Keys(s.Properties)) {
+		p := s.Properties[name]
 		if c.skipProperty(p) {
 			continue
 		}
