@@ -45,8 +45,11 @@ func readArgDoc(sc *schemaScanner, t *Tool, maxBytes int) argDoc {
 	size := 0
 	add := func(text rawString) {
 		if size < maxBytes && len(text.raw) > 0 {
-			d.texts = append(d.texts, sc.text(text))
-			size += len(text.raw)
+			// The budget counts the text, not its encoding: a schema read back from the catalog cache, where
+			// encoding/json wrote "<" as "\u003c", keeps the same texts as when it was imported.
+			s := sc.text(text)
+			d.texts = append(d.texts, s)
+			size += len(s)
 		}
 	}
 	level := []*schemaNode{root}
@@ -64,14 +67,14 @@ func readArgDoc(sc *schemaScanner, t *Tool, maxBytes int) argDoc {
 					p.each(func(v *schemaNode) {
 						add(v.description)
 						if len(v.enum) > 0 && size < maxBytes {
-							enum := sc.buf[:0]
+							enum := sc.enum[:0]
 							for _, e := range v.enum {
 								if len(enum) > 0 {
 									enum = append(enum, ' ')
 								}
-								enum = append(enum, e.raw...) // enum values are names: escapes are rare and harmless
+								enum = append(enum, sc.text(e)...)
 							}
-							sc.buf = enum
+							sc.enum = enum
 							add(rawString{raw: enum})
 						}
 					})
@@ -115,6 +118,7 @@ type schemaScanner struct {
 	used  int
 	nest  int    // schemas open around the position: items, anyOf… nest without bound in a hostile document
 	buf   []byte // unescaping
+	enum  []byte // an argument's enum values, joined
 }
 
 // maxNest bounds the nesting of schemas the scanner descends into; deeper ones are skipped.

@@ -62,6 +62,18 @@ func TestReadArgDoc(t *testing.T) {
 			want:     argDoc{texts: []string{"First argument.", "Second argument."}},
 		},
 		{
+			name:     "the budget counts the text, not its escapes: a cached schema keeps the same texts",
+			schema:   `{"properties":{"a":{"description":"\u003ccode\u003eA\u003c/code\u003e"},"b":{"description":"Second."}}}`,
+			maxBytes: 15,
+			want:     argDoc{texts: []string{"<code>A</code>", "Second."}},
+		},
+		{
+			name:     "escapes in enum values decoded",
+			schema:   `{"properties":{"a":{"enum":["r\u0026d","ops"]}}}`,
+			maxBytes: 1000,
+			want:     argDoc{texts: []string{"r&d ops"}},
+		},
+		{
 			name:     "schemas nested past maxNest are skipped",
 			schema:   `{"properties":{"a":` + strings.Repeat(`{"anyOf":[`, 100) + `{"description":"deep"}` + strings.Repeat(`]}`, 100) + `,"b":{"description":"shallow"}}}`,
 			maxBytes: 1000,
