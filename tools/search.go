@@ -286,6 +286,7 @@ func NewIndexWith(tools []*Tool, p SearchParams) *Index {
 		}
 	}
 	ix.buildPostings(fields, heads)
+	ix.indexSlugParts()
 	ix.indexParamPhrases(st, args)
 	ix.pool.New = func() any { return newScratch(n) }
 	return ix
@@ -597,24 +598,53 @@ func (ix *Index) indexToolkits() {
 		ix.kitSize[k]++
 		ix.kit[i] = k
 	}
-	parts := map[string][]int32{}
 	for k, slug := range ix.kits {
 		s := strings.ToLower(slug)
 		keys := map[string]bool{s: true, strings.ReplaceAll(s, "_", ""): true}
-		for _, part := range strings.Split(s, "_") {
-			if len(part) >= 4 && !genericAppWords[part] {
-				parts[part] = append(parts[part], int32(k))
-			}
-		}
 		for key := range keys {
 			ix.appKeys[key] = append(ix.appKeys[key], int32(k))
 		}
 	}
-	for part, kits := range parts {
-		if _, taken := ix.appKeys[part]; !taken && len(kits) <= 3 {
-			ix.appKeys[part] = kits
+}
+
+// indexSlugParts adds the parts of toolkit slugs that name an app on their own ("dracoon" of dracoon_team) to
+// the words that name toolkits. A part shared by more than three toolkits' slugs names none of them, and neither
+// does a part that other toolkits use as a word of their operations or resources ("team", "accounting",
+// "tracking"): "add Priya to the design team" does not ask for the dracoon_team toolkit. It needs the postings.
+func (ix *Index) indexSlugParts() {
+	parts := map[string][]int32{}
+	for k, slug := range ix.kits {
+		for _, part := range strings.Split(strings.ToLower(slug), "_") {
+			if len(part) >= 4 && !genericAppWords[part] && !slices.Contains(parts[part], int32(k)) {
+				parts[part] = append(parts[part], int32(k))
+			}
 		}
 	}
+	for part, kits := range parts {
+		if _, taken := ix.appKeys[part]; taken || len(kits) > 3 || ix.kitsUsing(Stem(part), kits) > maxOtherKitsUsingSlugPart {
+			continue
+		}
+		ix.appKeys[part] = kits
+	}
+}
+
+// maxOtherKitsUsingSlugPart is how many toolkits besides those whose slugs have a part may use it as a word of
+// their operation names or resources before it stops naming an app.
+const maxOtherKitsUsingSlugPart = 1
+
+// kitsUsing counts the toolkits other than except whose tools have the stem in their action, name or resource.
+func (ix *Index) kitsUsing(stem string, except []int32) int {
+	id, ok := ix.vocab[stem]
+	if !ok {
+		return 0
+	}
+	seen := map[int32]bool{}
+	for _, p := range ix.postings[id] {
+		if k := ix.kit[p.doc]; (p.name || p.res) && !seen[k] && !slices.Contains(except, k) {
+			seen[k] = true
+		}
+	}
+	return len(seen)
 }
 
 // genericAppWords are parts of toolkit slugs that do not name an app.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,6 +101,35 @@ func TestSearchAppDetection(t *testing.T) {
 	}
 	if q := ix.parse("delete a message"); len(q.kits) != 0 {
 		t.Errorf("no app named, detected %v", q.kits)
+	}
+}
+
+// TestSearchSlugPartNamesApp checks which parts of a toolkit's slug name it in a query: a word no other toolkit's
+// operations use does ("dracoon" of dracoon_team), a word that names operations of other toolkits does not
+// ("team"): "add Priya to the design team" asks for no particular app.
+func TestSearchSlugPartNamesApp(t *testing.T) {
+	ts := append(testCatalog(),
+		httpTool("dracoon_team", "list_rooms", "GET", "/rooms", "List rooms", "Lists data rooms."),
+		httpTool("code", "teams_add_member", "PUT", "/teams/{team}/members/{user}", "Add a team member", "Adds a user to a team."),
+		httpTool("chat", "team_info", "GET", "/team.info", "team_info", "Gets information about the team."),
+	)
+	ix := NewIndex(ts)
+	for _, tt := range []struct {
+		query string
+		want  []string
+	}{
+		{"list the rooms in Dracoon", []string{"dracoon_team"}},
+		{"add Priya to the design team", nil},
+		{"list rooms of dracoon team", []string{"dracoon_team"}},
+	} {
+		q := ix.parse(tt.query)
+		var got []string
+		for _, k := range q.kits {
+			got = append(got, ix.kits[k])
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%q names toolkits %v, want %v", tt.query, got, tt.want)
+		}
 	}
 }
 
