@@ -24,7 +24,7 @@ func TestAuthConfigsOverlayTheConfigFile(t *testing.T) {
 	ctx := t.Context()
 	t.Setenv("GH_FILE_SECRET", "file-secret-value")
 
-	oc, err := m.OAuthConfig("github", "")
+	oc, err := m.OAuthConfig(t.Context(), "github", "")
 	if err != nil || oc.ClientID != "file-client" || oc.ClientSecret != "file-secret-value" {
 		t.Fatalf("config file only: %+v, %v", oc, err)
 	}
@@ -50,7 +50,7 @@ func TestAuthConfigsOverlayTheConfigFile(t *testing.T) {
 	if _, err := m.SetAuthConfig(ctx, "github", AuthConfigChange{ClientID: ptrTo("state-client"), ClientSecret: ptrTo("state-secret-value\n")}); err != nil {
 		t.Fatal(err)
 	}
-	oc, err = m.OAuthConfig("github", "")
+	oc, err = m.OAuthConfig(t.Context(), "github", "")
 	if err != nil || oc.ClientID != "state-client" || oc.ClientSecret != "state-secret-value" || strings.Join(oc.Scopes, " ") != "read:user" {
 		t.Fatalf("overlay: %+v, %v", oc, err)
 	}
@@ -58,7 +58,7 @@ func TestAuthConfigsOverlayTheConfigFile(t *testing.T) {
 	if _, err := m.SetAuthConfig(ctx, "github", AuthConfigChange{Scopes: &[]string{"repo", " read:org "}, TokenURL: ptrTo("https://ghe.example/token")}); err != nil {
 		t.Fatal(err)
 	}
-	oc, err = m.OAuthConfig("github", "")
+	oc, err = m.OAuthConfig(t.Context(), "github", "")
 	if err != nil || oc.ClientID != "state-client" || strings.Join(oc.Scopes, " ") != "repo read:org" || oc.Endpoint.TokenURL != "https://ghe.example/token" ||
 		oc.Endpoint.AuthURL != "https://github.com/login/oauth/authorize" {
 		t.Fatalf("second set: %+v, %v", oc, err)
@@ -88,7 +88,7 @@ func TestAuthConfigsOverlayTheConfigFile(t *testing.T) {
 	if _, err := f.secrets.Get(ctx, clientSecretKey("github")); !errors.Is(err, ErrSecretNotFound) {
 		t.Fatalf("client secret after remove: %v", err)
 	}
-	if oc, err = m.OAuthConfig("github", ""); err != nil || oc.ClientID != "file-client" {
+	if oc, err = m.OAuthConfig(t.Context(), "github", ""); err != nil || oc.ClientID != "file-client" {
 		t.Fatalf("after remove: %+v, %v", oc, err)
 	}
 	if err := m.RemoveAuthConfig(ctx, "github"); !errors.Is(err, store.ErrNotFound) {

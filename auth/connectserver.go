@@ -143,7 +143,7 @@ func hashToken(token string) string {
 func (c *ConnectServer) NewLink(ctx context.Context, toolkit, alias, scheme string) (Link, error) {
 	switch scheme {
 	case tools.SchemeOAuth2:
-		if _, err := c.m.OAuthConfig(toolkit, ""); err != nil {
+		if _, err := c.m.OAuthConfig(ctx, toolkit, ""); err != nil {
 			return Link{}, err
 		}
 	case tools.SchemeAPIKey, tools.SchemeBearerToken, tools.SchemeBasic:
@@ -156,7 +156,7 @@ func (c *ConnectServer) NewLink(ctx context.Context, toolkit, alias, scheme stri
 	}
 	var scopes []string
 	if scheme == tools.SchemeOAuth2 {
-		oc, _ := c.m.OAuthConfig(toolkit, "")
+		oc, _ := c.m.oauthConfig(ctx, toolkit, "", false)
 		scopes = oc.Scopes
 	}
 	acct, err := c.m.startAccount(ctx, toolkit, alias, scheme, scopes)
@@ -280,12 +280,12 @@ func (c *ConnectServer) stored(ctx context.Context, tokenHash string) *link {
 	return l
 }
 
-func (c *ConnectServer) describe(l *link) pageData {
+func (c *ConnectServer) describe(ctx context.Context, l *link) pageData {
 	d := pageData{Toolkit: l.account.Toolkit, User: l.account.UserID, Account: l.account.ID, Alias: l.account.Alias,
 		Scheme: l.account.AuthScheme, Scopes: strings.Join(l.account.Scopes, " "), Label: l.account.Label}
 	if d.Scheme == tools.SchemeOAuth2 {
 		d.Provider = "the provider"
-		if oc, err := c.m.OAuthConfig(l.account.Toolkit, ""); err == nil {
+		if oc, err := c.m.oauthConfig(ctx, l.account.Toolkit, "", false); err == nil {
 			if u, err := url.Parse(oc.Endpoint.AuthURL); err == nil && u.Host != "" {
 				d.Provider = u.Host
 			}
@@ -304,7 +304,7 @@ func (c *ConnectServer) showLink(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, http.StatusGone, err.Error())
 		return
 	}
-	d := c.describe(l)
+	d := c.describe(r.Context(), l)
 	d.Title, d.Form, d.Action = "Connect "+l.account.Toolkit, true, "/connect/"+r.PathValue("token")
 	c.render(w, http.StatusOK, d)
 }
@@ -325,7 +325,7 @@ func (c *ConnectServer) submitLink(w http.ResponseWriter, r *http.Request) {
 	l.used = true
 	c.mu.Unlock()
 	if l.account.AuthScheme == tools.SchemeOAuth2 {
-		authURL, err := c.m.beginAuthCodeFor(l.account, "http://"+r.Host+"/callback")
+		authURL, err := c.m.beginAuthCodeFor(r.Context(), l.account, "http://"+r.Host+"/callback")
 		if err != nil {
 			c.errorPage(w, http.StatusBadRequest, err.Error())
 			return
@@ -343,7 +343,7 @@ func (c *ConnectServer) submitLink(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	d := c.describe(&link{account: acct})
+	d := c.describe(r.Context(), &link{account: acct})
 	d.Title, d.Success, d.Done = "Connected", fmt.Sprintf("%s is connected for %s.", acct.Toolkit, acct.UserID), true
 	c.render(w, http.StatusOK, d)
 }
@@ -358,7 +358,7 @@ func (c *ConnectServer) callback(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	d := c.describe(&link{account: acct})
+	d := c.describe(r.Context(), &link{account: acct})
 	d.Title, d.Success, d.Done = "Connected", fmt.Sprintf("%s is connected for %s.", acct.Toolkit, acct.UserID), true
 	c.render(w, http.StatusOK, d)
 }

@@ -93,6 +93,9 @@ func (m *Manager) Wait(ctx context.Context, out *ManageResult, wait time.Duratio
 }
 
 func (m *Manager) manageOne(ctx context.Context, tk *tools.Toolkit, reinitiate bool) (*ConnectionResult, error) {
+	// Asking about connections is when a keyring: reference of the config is worth reading: the status then says
+	// whether calls will find it, and a missing one gets a link.
+	m.static.resolve(ctx, tk.Slug)
 	active, status, msg := m.Status(ctx, m.user, tk)
 	acct, chooseErr := m.choose(ctx, tk.Slug, "")
 	if active && !reinitiate {
@@ -102,7 +105,7 @@ func (m *Manager) manageOne(ctx context.Context, tk *tools.Toolkit, reinitiate b
 		}
 		return r, nil
 	}
-	scheme := m.linkScheme(tk)
+	scheme := m.linkScheme(ctx, tk)
 	alias := ""
 	if chooseErr == nil {
 		// Reconnect the selected account in place, the same way unless OAuth2 is now possible.
@@ -131,10 +134,12 @@ func (m *Manager) manageOne(ctx context.Context, tk *tools.Toolkit, reinitiate b
 
 // linkScheme picks how a toolkit is connected through a link: OAuth2 when the toolkit has it and a client id is
 // configured, else the toolkit's secret scheme (a personal token for an OAuth2-only API).
-func (m *Manager) linkScheme(tk *tools.Toolkit) string {
+func (m *Manager) linkScheme(ctx context.Context, tk *tools.Toolkit) string {
 	hasOAuth := slices.ContainsFunc(tk.AuthSchemes, func(s tools.AuthScheme) bool { return s.Scheme == tools.SchemeOAuth2 })
 	if hasOAuth {
-		if oc, err := m.OAuthConfig(tk.Slug, ""); err == nil && oc.Endpoint.AuthURL != "" {
+		// The client secret is not read to decide: NewLink reads it, and a missing one fails with the reference and
+		// the command that stores it rather than silently turning into a form for a personal token.
+		if oc, err := m.oauthConfig(ctx, tk.Slug, "", false); err == nil && oc.Endpoint.AuthURL != "" {
 			return tools.SchemeOAuth2
 		}
 	}

@@ -112,9 +112,9 @@ func (m *Manager) notifyActive(a store.ConnectedAccount) {
 // labelTimeout bounds the "who am I" call made when an account turns ACTIVE.
 const labelTimeout = 10 * time.Second
 
-// SetLabeler sets the function that names an account that just turned ACTIVE (the toolkit's "who am I" call, run
-// with the account's credentials); its answer is stored as the account's label. The session sets it: running a
-// tool is above this package.
+// SetLabeler sets the function that names an account that just turned ACTIVE or was refreshed (the toolkit's "who
+// am I" call, run with the account's credentials); its answer is stored as the account's label. The session sets
+// it: running a tool is above this package.
 func (m *Manager) SetLabeler(f func(ctx context.Context, acct store.ConnectedAccount) (label string, err error)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -377,7 +377,7 @@ func (m *Manager) credential(ctx context.Context, acct store.ConnectedAccount) (
 		if p.Token == nil {
 			return nil, fmt.Errorf("the %s account %s holds no OAuth token; %s", acct.Toolkit, describe(acct), m.reconnectHint(acct))
 		}
-		oc, err := m.OAuthConfig(acct.Toolkit, "")
+		oc, err := m.OAuthConfig(ctx, acct.Toolkit, "")
 		if err != nil {
 			return nil, err
 		}
@@ -539,10 +539,7 @@ func (m *Manager) ConnectSecret(ctx context.Context, toolkit, alias, scheme, use
 		return acct, err
 	}
 	m.invalidate(toolkit, "")
-	created = m.label(ctx, created)
-	m.log.Info("connected account active", "account", created.ID, "toolkit", toolkit, "scheme", scheme, "label", created.Label)
-	m.notifyActive(created)
-	return created, nil
+	return m.activated(ctx, created, scheme, "connected"), nil
 }
 
 // completeSecret stores a secret for an INITIATED (or reconnecting) account row and marks it ACTIVE.
@@ -562,8 +559,8 @@ func (m *Manager) completeSecret(ctx context.Context, acct store.ConnectedAccoun
 }
 
 // markActive records a connect flow's success: the account turns ACTIVE and becomes the most recently connected one
-// (a zero ConnectedAt means now), the caches drop it, and OnActive listeners hear of it. scheme is what the flow
-// connected, for the log.
+// (a zero ConnectedAt means now), the caches drop it, and it is named and announced (activated). scheme is what the
+// flow connected, for the log.
 func (m *Manager) markActive(ctx context.Context, acct store.ConnectedAccount, scheme string) (store.ConnectedAccount, error) {
 	acct.Status, acct.StatusReason, acct.ConnectedAt = store.AccountActive, "", time.Time{}
 	saved, err := m.db.SaveConnectedAccount(ctx, acct)
@@ -571,10 +568,18 @@ func (m *Manager) markActive(ctx context.Context, acct store.ConnectedAccount, s
 	if err != nil {
 		return acct, err
 	}
+	return m.activated(ctx, saved, scheme, "connected"), nil
+}
+
+// activated is what every path that turns an account ACTIVE ends with, once the account is saved ACTIVE: a connect
+// flow (stdin key, form, authorization code, device flow) and a refresh that revives an EXPIRED account. The
+// toolkit's "who am I" call names the account, then OnActive listeners hear of it with its label. how is "connected"
+// or "refreshed", for the log.
+func (m *Manager) activated(ctx context.Context, saved store.ConnectedAccount, scheme, how string) store.ConnectedAccount {
 	saved = m.label(ctx, saved)
-	m.log.Info("connected account active", "account", saved.ID, "toolkit", saved.Toolkit, "scheme", scheme, "label", saved.Label)
+	m.log.Info("connected account active", "account", saved.ID, "toolkit", saved.Toolkit, "scheme", scheme, "how", how, "label", saved.Label)
 	m.notifyActive(saved)
-	return saved, nil
+	return saved
 }
 
 // Accounts lists the user's accounts on toolkit ("" for all), fresh from the store.
@@ -602,7 +607,10 @@ func (m *Manager) Remove(ctx context.Context, id string) error {
 }
 
 // Refresh checks the account id: an OAuth2 account gets a fresh token now (marked EXPIRED if that fails), another
-// account must still have its secret.
+// account must still have its secret. An account that ends ACTIVE is named again by the toolkit's "who am I" call,
+// so its label follows a renamed login. One that was not ACTIVE (an EXPIRED OAuth2 account whose refresh token works
+// again) turns ACTIVE the way a connect flow's account does (activated: named, then announced to OnActive
+// listeners), but keeps its place in the selection order: a refresh is not a new connection.
 func (m *Manager) Refresh(ctx context.Context, id string) (store.ConnectedAccount, error) {
 	acct, err := m.db.ConnectedAccount(ctx, id)
 	if err != nil {
@@ -614,31 +622,51 @@ func (m *Manager) Refresh(ctx context.Context, id string) (store.ConnectedAccoun
 		return acct, err
 	}
 	if cred.ts == nil {
-		return acct, nil
+		if acct.Status != store.AccountActive {
+			return acct, nil // a secret cannot be refreshed; reconnecting is what helps, and Status says so
+		}
+		return m.label(ctx, acct), nil
 	}
-	oc, err := m.OAuthConfig(acct.Toolkit, "")
+	oc, err := m.OAuthConfig(ctx, acct.Toolkit, "")
 	if err != nil {
 		return acct, err
 	}
 	old := *cred.last
 	old.Expiry = time.Now().Add(-time.Minute) // force the refresh
-	tok, err := oc.TokenSource(m.oauthContext(), &old).Token()
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tok, err := oc.TokenSource(m.withClient(rctx), &old).Token()
 	if err != nil {
 		return acct, m.refreshFailed(ctx, acct, err)
 	}
 	if err := m.saveIfRefreshed(ctx, cred, tok); err != nil {
 		return acct, err
 	}
+	wasActive := acct.Status == store.AccountActive
 	acct.Status, acct.StatusReason, acct.ExpiresAt = store.AccountActive, "", tok.Expiry
-	acct, err = m.db.SaveConnectedAccount(ctx, acct)
+	saved, err := m.db.SaveConnectedAccount(ctx, acct)
 	m.invalidate(acct.Toolkit, id)
-	return acct, err
+	if err != nil {
+		return acct, err
+	}
+	if wasActive {
+		return m.label(ctx, saved), nil
+	}
+	return m.activated(ctx, saved, tools.SchemeOAuth2, "refreshed"), nil
 }
 
 // OAuthConfig builds the OAuth2 client for toolkit from its auth config (`toolmux auth-configs set` over
-// [auth.TOOLKIT]: client id, secret reference, scopes, endpoint overrides) and the toolkit's declared endpoints. redirectURL may be empty (device flow, refresh).
-func (m *Manager) OAuthConfig(toolkit, redirectURL string) (*oauth2.Config, error) {
-	a := m.authConfig(context.Background(), toolkit)
+// [auth.TOOLKIT]: client id, secret reference, scopes, endpoint overrides) and the toolkit's declared endpoints.
+// redirectURL may be empty (device flow, refresh). The client secret is resolved here, from the environment or the
+// secret store: only a flow that talks to the token endpoint calls it.
+func (m *Manager) OAuthConfig(ctx context.Context, toolkit, redirectURL string) (*oauth2.Config, error) {
+	return m.oauthConfig(ctx, toolkit, redirectURL, true)
+}
+
+// oauthConfig is OAuthConfig; without withSecret the client secret is left empty and its reference unread, for
+// callers that only need the endpoints and scopes (and must not open the secret store for them).
+func (m *Manager) oauthConfig(ctx context.Context, toolkit, redirectURL string, withSecret bool) (*oauth2.Config, error) {
+	a := m.authConfig(ctx, toolkit)
 	m.mu.Lock()
 	declared := m.oauthKits[toolkit]
 	m.mu.Unlock()
@@ -668,15 +696,15 @@ func (m *Manager) OAuthConfig(toolkit, redirectURL string) (*oauth2.Config, erro
 		return nil, fmt.Errorf("OAuth2 for %s: no token endpoint; set [auth.%s] token_url", toolkit, toolkit)
 	}
 	switch {
-	case a.ClientSecret == "":
+	case a.ClientSecret == "" || !withSecret:
 	case a.ClientSecret == "keyring":
-		v, err := m.secrets.Get(context.Background(), clientSecretKey(toolkit))
+		v, err := m.secrets.Get(ctx, clientSecretKey(toolkit))
 		if err != nil {
 			return nil, fmt.Errorf("OAuth2 client secret for %s (client_secret = \"keyring\"): %w", toolkit, err)
 		}
 		oc.ClientSecret = v
 	default:
-		v, err := ResolveRef(context.Background(), m.secrets, a.ClientSecret)
+		v, err := ResolveRef(ctx, m.secrets, a.ClientSecret)
 		if err != nil {
 			return nil, fmt.Errorf("OAuth2 client secret for %s: %w", toolkit, err)
 		}

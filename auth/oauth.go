@@ -75,7 +75,7 @@ func (m *Manager) startAccount(ctx context.Context, toolkit, alias, scheme strin
 // BeginAuthCode starts an authorization-code flow with PKCE for toolkit. redirectURL is the loopback callback
 // (http://127.0.0.1:PORT/callback). It returns the account being connected and the provider URL to open.
 func (m *Manager) BeginAuthCode(ctx context.Context, toolkit, alias, redirectURL string) (store.ConnectedAccount, string, error) {
-	oc, err := m.OAuthConfig(toolkit, redirectURL)
+	oc, err := m.OAuthConfig(ctx, toolkit, redirectURL)
 	if err != nil {
 		return store.ConnectedAccount{}, "", err
 	}
@@ -83,13 +83,13 @@ func (m *Manager) BeginAuthCode(ctx context.Context, toolkit, alias, redirectURL
 	if err != nil {
 		return acct, "", err
 	}
-	authURL, err := m.beginAuthCodeFor(acct, redirectURL)
+	authURL, err := m.beginAuthCodeFor(ctx, acct, redirectURL)
 	return acct, authURL, err
 }
 
 // beginAuthCodeFor starts an authorization-code attempt for an account row that already exists.
-func (m *Manager) beginAuthCodeFor(acct store.ConnectedAccount, redirectURL string) (string, error) {
-	oc, err := m.OAuthConfig(acct.Toolkit, redirectURL)
+func (m *Manager) beginAuthCodeFor(ctx context.Context, acct store.ConnectedAccount, redirectURL string) (string, error) {
+	oc, err := m.OAuthConfig(ctx, acct.Toolkit, redirectURL)
 	if err != nil {
 		return "", err
 	}
@@ -146,7 +146,7 @@ func (m *Manager) CompleteAuthCode(ctx context.Context, state, code, providerErr
 // BeginDevice starts a device flow for toolkit: the caller shows resp.UserCode and resp.VerificationURI to the user,
 // then calls CompleteDevice.
 func (m *Manager) BeginDevice(ctx context.Context, toolkit, alias string) (store.ConnectedAccount, *oauth2.DeviceAuthResponse, error) {
-	oc, err := m.OAuthConfig(toolkit, "")
+	oc, err := m.OAuthConfig(ctx, toolkit, "")
 	if err != nil {
 		return store.ConnectedAccount{}, nil, err
 	}
@@ -166,7 +166,7 @@ func (m *Manager) BeginDevice(ctx context.Context, toolkit, alias string) (store
 // CompleteDevice polls the token endpoint until the user approves (or denies, or the code expires) and records the
 // result. ctx bounds the wait.
 func (m *Manager) CompleteDevice(ctx context.Context, acct store.ConnectedAccount, resp *oauth2.DeviceAuthResponse) (store.ConnectedAccount, error) {
-	oc, err := m.OAuthConfig(acct.Toolkit, "")
+	oc, err := m.OAuthConfig(ctx, acct.Toolkit, "")
 	if err != nil {
 		return acct, err
 	}

@@ -154,7 +154,7 @@ func TestOAuthClientSecretReferences(t *testing.T) {
 		"nid": {Scheme: "OAUTH2", TokenURL: "https://example.com/token"},
 	}}
 	m := f.manager(t, cfg)
-	if _, err := m.OAuthConfig("kr", ""); err == nil || !strings.Contains(err.Error(), "keyring") {
+	if _, err := m.OAuthConfig(t.Context(), "kr", ""); err == nil || !strings.Contains(err.Error(), "keyring") {
 		t.Fatalf("missing keyring client secret: %v", err)
 	}
 	if err := m.SetClientSecret(t.Context(), "kr", "from-keyring-secret\n"); err != nil {
@@ -167,7 +167,7 @@ func TestOAuthClientSecretReferences(t *testing.T) {
 		{"nid", "", "client_id"},
 	}
 	for _, tt := range tests {
-		oc, err := m.OAuthConfig(tt.toolkit, "")
+		oc, err := m.OAuthConfig(t.Context(), tt.toolkit, "")
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%s: err = %v; want %q", tt.toolkit, err, tt.wantErr)
@@ -179,4 +179,3 @@ func TestOAuthClientSecretReferences(t *testing.T) {
 		}
 	}
 }
-

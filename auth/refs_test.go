@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,15 +112,16 @@ func TestNamedSecretInKeychain(t *testing.T) {
 		t.Fatalf("secret-tool lookup = %q, %v; want the stored value", v, err)
 	}
 	s := NewStaticWith(map[string]config.Auth{"pets": {Scheme: "API_KEY", Token: "keyring:PETS_KEY", In: "header", Name: "X-Key"}}, st)
-	c := s.creds["pets"]
-	if c.err != nil {
-		t.Fatalf("static credential: %v", c.err)
+	req := httptest.NewRequest(http.MethodGet, "https://pets.example/v1", nil)
+	if err := s.Authorize(ctx, "pets", "", req); err != nil {
+		t.Fatalf("static credential: %v", err)
 	}
-	if c.auth.Secret != "pk-keychain-777" {
-		t.Fatalf("static credential = %+v, want the keychain value", c.auth)
+	if got := req.Header.Get("X-Key"); got != "pk-keychain-777" {
+		t.Fatalf("X-Key = %q, want the keychain value", got)
 	}
 	missing := NewStaticWith(map[string]config.Auth{"pets": {Scheme: "API_KEY", Token: "keyring:NOT_STORED"}}, st)
-	if err := missing.creds["pets"].err; err == nil || !strings.Contains(err.Error(), "toolmux secrets set NOT_STORED") {
+	err = missing.Authorize(ctx, "pets", "", httptest.NewRequest(http.MethodGet, "https://pets.example/v1", nil))
+	if err == nil || !strings.Contains(err.Error(), "toolmux secrets set NOT_STORED") {
 		t.Fatalf("a missing keychain secret: %v; want the command that stores it", err)
 	}
 	if err := DeleteNamedSecret(ctx, st, "PETS_KEY"); err != nil {

@@ -222,7 +222,9 @@ func newConnectionsCmd(g *globals) *cobra.Command {
 		Use:   "refresh ID",
 		Short: "Refresh an OAuth2 account's token now (or check that another account's secret is still there)",
 		Args:  cobra.ExactArgs(1),
-		RunE: g.withEnv(func(cmd *cobra.Command, args []string, e *env) error {
+		RunE: g.withCatalog(func(cmd *cobra.Command, args []string, e *env, cat *session.Catalog) error {
+			// An account that ends ACTIVE is named again by its toolkit's "who am I" call, as `connect` does.
+			e.auth.SetLabeler(func(ctx context.Context, a store.ConnectedAccount) (string, error) { return cat.AccountLabel(ctx, a) })
 			acct, err := e.auth.Refresh(cmd.Context(), args[0])
 			if err != nil {
 				if errors.Is(err, store.ErrNotFound) {
@@ -230,7 +232,7 @@ func newConnectionsCmd(g *globals) *cobra.Command {
 				}
 				return err
 			}
-			fmt.Fprintf(g.io.Out, "%s%s: %s\n", acct.ID, aliasSuffix(acct.Alias), acct.Status)
+			fmt.Fprintf(g.io.Out, "%s%s%s: %s\n", acct.ID, aliasSuffix(acct.Alias), labelSuffix(acct.Label), acct.Status)
 			return nil
 		}),
 	}

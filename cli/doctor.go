@@ -208,7 +208,7 @@ func doctorToolkit(ctx context.Context, r *doctorReport, e *env, tk *tools.Toolk
 	}
 	if hasOAuth {
 		if a, ok := e.cfg.Auth[tk.Slug]; ok && a.Scheme == tools.SchemeOAuth2 {
-			if _, err := e.auth.OAuthConfig(tk.Slug, ""); err != nil {
+			if _, err := e.auth.OAuthConfig(ctx, tk.Slug, ""); err != nil {
 				r.fail(what, "OAuth configuration: "+err.Error(), fmt.Sprintf("fix [auth.%s] in %s", tk.Slug, e.cfg.File()))
 			}
 		}
