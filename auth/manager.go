@@ -688,6 +688,14 @@ func (m *Manager) oauthConfig(ctx context.Context, toolkit, redirectURL string, 
 		if len(oc.Scopes) == 0 {
 			oc.Scopes = sch.Scopes
 		}
+		if a.ScopeSeparator == "" {
+			a.ScopeSeparator = sch.ScopeSeparator
+		}
+	}
+	if sep := a.ScopeSeparator; sep != "" && sep != " " && len(oc.Scopes) > 1 {
+		// oauth2 joins Scopes with spaces; a provider that wants "read,write" gets them as one. What the account
+		// records is the list again (requestedScopes).
+		oc.Scopes = []string{strings.Join(oc.Scopes, sep)}
 	}
 	if oc.ClientID == "" {
 		return nil, fmt.Errorf("OAuth2 for %s needs a client id (your OAuth app's): `toolmux auth-configs set %s --client-id ID`, or [auth.%s] client_id in the config", toolkit, toolkit, toolkit)

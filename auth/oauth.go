@@ -67,7 +67,7 @@ func (m *Manager) startAccount(ctx context.Context, toolkit, alias, scheme strin
 		}
 	}
 	acct, err := m.db.CreateConnectedAccount(ctx, store.ConnectedAccount{UserID: m.user, Toolkit: toolkit, Alias: alias,
-		AuthScheme: scheme, Status: store.AccountInitiated, Scopes: scopes})
+		AuthScheme: scheme, Status: store.AccountInitiated, Scopes: scopeList(scopes)})
 	m.invalidate(toolkit, "")
 	return acct, err
 }
@@ -225,10 +225,20 @@ func (m *Manager) activate(ctx context.Context, acct store.ConnectedAccount, tok
 	if err := m.putSecret(ctx, acct.ID, payload{Scheme: tools.SchemeOAuth2, Token: tok}); err != nil {
 		return m.fail(ctx, acct, err.Error())
 	}
-	scopes := requested
+	scopes := scopeList(requested)
 	if granted, ok := tok.Extra("scope").(string); ok && granted != "" {
-		scopes = strings.FieldsFunc(granted, func(r rune) bool { return r == ' ' || r == ',' })
+		scopes = scopeList([]string{granted})
 	}
 	acct.Scopes, acct.ExpiresAt = scopes, tok.Expiry
 	return m.markActive(ctx, acct, tools.SchemeOAuth2)
+}
+
+// scopeList splits scopes written with spaces or commas between them ("read write", "read,write": what a token
+// response grants, or a provider's joined request) into a list; a list of single scopes is returned as it is.
+func scopeList(scopes []string) []string {
+	var out []string
+	for _, s := range scopes {
+		out = append(out, strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })...)
+	}
+	return out
 }

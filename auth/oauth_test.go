@@ -179,3 +179,42 @@ func TestOAuthClientSecretReferences(t *testing.T) {
 		}
 	}
 }
+
+// TestScopeSeparator checks the scope parameter of the authorization request: joined by the separator the toolkit
+// declares (Slack and Linear want "read,write"), which [auth.*] scope_separator overrides, else by spaces; the
+// account records the scopes as a list either way.
+func TestScopeSeparator(t *testing.T) {
+	srv := authtest.NewOAuthServer(t)
+	for _, tt := range []struct {
+		name              string
+		declared, configd string
+		want              string
+	}{
+		{"declared comma", ",", "", "read,write"},
+		{"space by default", "", "", "read write"},
+		{"config overrides the toolkit", ",", " ", "read write"},
+		{"config asks for commas", "", ",", "read,write"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newManagerFixture(t)
+			cfg := &config.Config{Auth: map[string]config.Auth{"demo": {Scheme: "OAUTH2", ClientID: srv.ClientID,
+				AuthURL: srv.URL + "/authorize", TokenURL: srv.URL + "/token", ScopeSeparator: tt.configd}}}
+			m := f.manager(t, cfg, &tools.Toolkit{Slug: "demo", AuthSchemes: []tools.AuthScheme{{Scheme: tools.SchemeOAuth2,
+				Scopes: []string{"read", "write"}, ScopeSeparator: tt.declared}}})
+			acct, authURL, err := m.BeginAuthCode(t.Context(), "demo", "", "http://127.0.0.1:1/callback")
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := url.Parse(authURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := u.Query().Get("scope"); got != tt.want {
+				t.Errorf("scope = %q, want %q (%s)", got, tt.want, authURL)
+			}
+			if strings.Join(acct.Scopes, "|") != "read|write" {
+				t.Errorf("account scopes = %q, want [read write]", acct.Scopes)
+			}
+		})
+	}
+}

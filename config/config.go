@@ -203,13 +203,15 @@ type Auth struct {
 	Username string `toml:"username"`
 	Password string `toml:"password"`
 	// ClientID, ClientSecret (a reference: env:NAME, keyring:NAME or "keyring") and Scopes configure OAuth2 for `toolmux connect`;
-	// AuthURL, TokenURL and DeviceURL override the provider endpoints a curated toolkit carries.
-	ClientID     string   `toml:"client_id"`
-	ClientSecret string   `toml:"client_secret"`
-	Scopes       []string `toml:"scopes"`
-	AuthURL      string   `toml:"auth_url"`
-	TokenURL     string   `toml:"token_url"`
-	DeviceURL    string   `toml:"device_url"`
+	// AuthURL, TokenURL and DeviceURL override the provider endpoints a curated toolkit carries, ScopeSeparator the
+	// separator its authorization request puts between scopes ("," for providers that want "read,write").
+	ClientID       string   `toml:"client_id"`
+	ClientSecret   string   `toml:"client_secret"`
+	Scopes         []string `toml:"scopes"`
+	AuthURL        string   `toml:"auth_url"`
+	TokenURL       string   `toml:"token_url"`
+	DeviceURL      string   `toml:"device_url"`
+	ScopeSeparator string   `toml:"scope_separator"`
 }
 
 // Secrets configures the secret store.
@@ -447,6 +449,9 @@ func (a Auth) validate(where string) error {
 	}
 	if a.In != "" && a.In != "header" && a.In != "query" {
 		return fmt.Errorf("%s.in = %q: use \"header\" or \"query\"", where, a.In)
+	}
+	if a.ScopeSeparator != "" && a.ScopeSeparator != " " && a.ScopeSeparator != "," {
+		return fmt.Errorf("%s.scope_separator = %q: use \",\" (scope=read,write) or \" \" (scope=read%%20write, the OAuth 2.0 default)", where, a.ScopeSeparator)
 	}
 	return nil
 }

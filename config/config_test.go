@@ -81,6 +81,7 @@ func TestParseErrors(t *testing.T) {
 		{"plain client secret", "[auth.github]\nscheme=\"OAUTH2\"\nclient_secret=\"ghp_abc\"\n", []string{"auth.github.client_secret", "keyring:NAME"}},
 		{"missing token", "[auth.github]\nscheme=\"BEARER_TOKEN\"\n", []string{"auth.github.token is missing"}},
 		{"bad scheme", "[auth.x]\nscheme=\"OAUTH9\"\n", []string{"auth.x.scheme", "BEARER_TOKEN"}},
+		{"bad scope separator", "[auth.x]\nscheme=\"OAUTH2\"\nscope_separator=\";\"\n", []string{"auth.x.scope_separator", `use ","`}},
 		{"bad toolkit slug", "[[toolkits]]\nslug=\"Bad Slug\"\ntype=\"openapi\"\nspec=\"a.json\"\n", []string{"toolkits[0].slug"}},
 		{"toolkit twice", "[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\nspec=\"a.json\"\n[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\nspec=\"b.json\"\n", []string{"declared twice"}},
 		{"toolkit without spec", "[[toolkits]]\nslug=\"a\"\ntype=\"openapi\"\n", []string{"toolkits[0].spec is missing"}},

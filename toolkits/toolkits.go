@@ -30,6 +30,7 @@
 //	token_url = "https://acme.com/oauth/token"
 //	device_url = ""                    # optional
 //	scopes = ["read"]
+//	scope_separator = ","              # optional: for providers that want scope=read,write, not a space
 //	drop_parameters = ["token"]        # removed from every operation (credentials, transport knobs)
 //	[whoami]                           # optional: the tool naming the connected account, for its label
 //	tool = "ACME_GET_ME"

@@ -197,6 +197,22 @@ func TestGoogleAuthorizationAsksForARefreshToken(t *testing.T) {
 	}
 }
 
+// TestCommaScopeProviders checks that the toolkits whose providers take "scope=read,write" say so: with the
+// OAuth 2.0 default of spaces, Slack and Linear would not grant the scopes asked for.
+func TestCommaScopeProviders(t *testing.T) {
+	defs, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, slug := range []string{"slack", "linear"} {
+		for _, s := range find(t, defs, slug).AuthSchemes {
+			if s.Scheme == tools.SchemeOAuth2 && s.ScopeSeparator != "," {
+				t.Errorf("%s: scope_separator = %q, want \",\"", slug, s.ScopeSeparator)
+			}
+		}
+	}
+}
+
 func find(t testing.TB, defs []Definition, slug string) Definition {
 	t.Helper()
 	for _, d := range defs {

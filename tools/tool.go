@@ -59,6 +59,9 @@ type AuthScheme struct {
 	TokenURL         string   `json:"token_url,omitempty"`
 	DeviceURL        string   `json:"device_url,omitempty"`
 	Scopes           []string `json:"scopes,omitempty"`
+	// ScopeSeparator joins the scopes in the authorization request when the provider wants other than the space
+	// OAuth 2.0 specifies: Slack and Linear take "read,write".
+	ScopeSeparator string `json:"scope_separator,omitempty"`
 }
 
 // Toolkit is a named set of tools that share a service, a base URL and auth schemes.

@@ -94,6 +94,7 @@ type AuthScheme struct {
 	TokenURL         string   `toml:"token_url"`
 	DeviceURL        string   `toml:"device_url"`
 	Scopes           []string `toml:"scopes"`
+	ScopeSeparator   string   `toml:"scope_separator"`
 }
 
 // Tool is one curated operation.
@@ -232,6 +233,9 @@ func (m *Manifest) validate() error {
 					bad("%s: %s %q must be an absolute https URL", where, e.key, e.url)
 				}
 			}
+			if a.ScopeSeparator != "" && a.ScopeSeparator != " " && a.ScopeSeparator != "," {
+				bad("%s: scope_separator %q must be \",\" or \" \" (the default)", where, a.ScopeSeparator)
+			}
 		case tools.SchemeAPIKey:
 			if a.In != "header" && a.In != "query" {
 				bad("%s: in must be \"header\" or \"query\", got %q", where, a.In)
@@ -244,7 +248,7 @@ func (m *Manifest) validate() error {
 			bad("%s: unknown scheme; use one of %s, %s, %s, %s, %s", where, tools.SchemeOAuth2, tools.SchemeAPIKey,
 				tools.SchemeBearerToken, tools.SchemeBasic, tools.SchemeNoAuth)
 		}
-		if a.Scheme != tools.SchemeOAuth2 && (a.AuthorizationURL != "" || a.TokenURL != "" || a.DeviceURL != "" || len(a.Scopes) > 0) {
+		if a.Scheme != tools.SchemeOAuth2 && (a.AuthorizationURL != "" || a.TokenURL != "" || a.DeviceURL != "" || len(a.Scopes) > 0 || a.ScopeSeparator != "") {
 			bad("%s: OAuth2 endpoints and scopes belong only to scheme %s", where, tools.SchemeOAuth2)
 		}
 	}
@@ -355,6 +359,7 @@ func (m *Manifest) ToolsAuthSchemes() []tools.AuthScheme {
 			TokenURL:         a.TokenURL,
 			DeviceURL:        a.DeviceURL,
 			Scopes:           append([]string(nil), a.Scopes...),
+			ScopeSeparator:   a.ScopeSeparator,
 		})
 	}
 	return out

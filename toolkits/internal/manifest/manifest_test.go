@@ -179,6 +179,13 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"belong only to scheme OAUTH2"},
 		},
 		{
+			name: "scope separator other than comma or space",
+			edit: func(s string) string {
+				return strings.Replace(s, `token_url = "https://acme.test/token"`, `token_url = "https://acme.test/token"`+"\nscope_separator = \";\"", 1)
+			},
+			want: []string{`auth_schemes[1] (OAUTH2): scope_separator ";" must be ","`},
+		},
+		{
 			name: "tool slug without toolkit prefix",
 			edit: func(s string) string { return strings.Replace(s, `ACME_GET_WIDGET`, `WIDGET_GET`, 1) },
 			want: []string{`slug "WIDGET_GET" must start with "ACME_"`},
