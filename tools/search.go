@@ -162,6 +162,9 @@ type Index struct {
 	kits     []string
 	kitSize  []int32
 	appKeys  map[string][]int32
+	// namedAppKeys are slug parts that other toolkits use as words ("teams" of microsoft_teams): they name their
+	// toolkits only when written as a name, capitalised inside a sentence ("post it in Teams").
+	namedAppKeys map[string][]int32
 	// actionVerbs are the stems of the verbs the catalog's write operations are named by (see actionVerb).
 	actionVerbs map[string]bool
 	// fields are the multi-word names of the tools' body and query parameters, by their first stem: a query that
@@ -608,10 +611,12 @@ func (ix *Index) indexToolkits() {
 }
 
 // indexSlugParts adds the parts of toolkit slugs that name an app on their own ("dracoon" of dracoon_team) to
-// the words that name toolkits. A part shared by more than three toolkits' slugs names none of them, and neither
-// does a part that other toolkits use as a word of their operations or resources ("team", "accounting",
-// "tracking"): "add Priya to the design team" does not ask for the dracoon_team toolkit. It needs the postings.
+// the words that name toolkits. A part shared by more than three toolkits' slugs names none of them. A part that
+// other toolkits use as a word of their operations or resources ("team", "accounting", "tracking") names its
+// toolkits only when written as a name (namedAppKeys): "add Priya to the design team" does not ask for the
+// dracoon_team toolkit, "post it in Teams" does ask for microsoft_teams. It needs the postings.
 func (ix *Index) indexSlugParts() {
+	ix.namedAppKeys = map[string][]int32{}
 	parts := map[string][]int32{}
 	for k, slug := range ix.kits {
 		for _, part := range strings.Split(strings.ToLower(slug), "_") {
@@ -621,7 +626,11 @@ func (ix *Index) indexSlugParts() {
 		}
 	}
 	for part, kits := range parts {
-		if _, taken := ix.appKeys[part]; taken || len(kits) > 3 || ix.kitsUsing(Stem(part), kits) > maxOtherKitsUsingSlugPart {
+		if _, taken := ix.appKeys[part]; taken || len(kits) > 3 {
+			continue
+		}
+		if ix.kitsUsing(Stem(part), kits) > maxOtherKitsUsingSlugPart {
+			ix.namedAppKeys[part] = kits
 			continue
 		}
 		ix.appKeys[part] = kits

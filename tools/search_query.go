@@ -94,7 +94,11 @@ func (ix *Index) parse(text string) query {
 			if i+n > len(raw) {
 				continue
 			}
-			if kits, ok := ix.appKeys[strings.Join(raw[i:i+n], "")]; ok {
+			kits, ok := ix.appKeys[strings.Join(raw[i:i+n], "")]
+			if !ok && n == 1 && named[i] {
+				kits, ok = ix.namedAppKeys[raw[i]]
+			}
+			if ok {
 				for _, k := range kits {
 					if !slices.Contains(q.kits, k) {
 						q.kits = append(q.kits, k)

@@ -106,7 +106,7 @@ func TestSearchAppDetection(t *testing.T) {
 
 // TestSearchSlugPartNamesApp checks which parts of a toolkit's slug name it in a query: a word no other toolkit's
 // operations use does ("dracoon" of dracoon_team), a word that names operations of other toolkits does not
-// ("team"): "add Priya to the design team" asks for no particular app.
+// ("team") unless written as a name: "add Priya to the design team" asks for no particular app.
 func TestSearchSlugPartNamesApp(t *testing.T) {
 	ts := append(testCatalog(),
 		httpTool("dracoon_team", "list_rooms", "GET", "/rooms", "List rooms", "Lists data rooms."),
@@ -121,6 +121,8 @@ func TestSearchSlugPartNamesApp(t *testing.T) {
 		{"list the rooms in Dracoon", []string{"dracoon_team"}},
 		{"add Priya to the design team", nil},
 		{"list rooms of dracoon team", []string{"dracoon_team"}},
+		{"list the rooms in Team", []string{"dracoon_team"}}, // written as a name
+		{"Team rooms", nil}, // capitalised as the first word of a sentence, not as a name
 	} {
 		q := ix.parse(tt.query)
 		var got []string
