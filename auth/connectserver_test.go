@@ -2,6 +2,7 @@ package auth
 
 import (
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,6 +17,22 @@ import (
 	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/tools"
 )
+
+// fixedPort returns a free port on 127.0.0.1 below Linux's ephemeral range (32768 and up), for tests of a fixed
+// connect.port: a port that one server frees and the next takes must not go meanwhile to a listener on port 0 of
+// another test binary running in parallel.
+func fixedPort(t *testing.T) int {
+	t.Helper()
+	for range 200 {
+		p := 20000 + rand.IntN(12000)
+		if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+			ln.Close()
+			return p
+		}
+	}
+	t.Fatal("no free port between 20000 and 32000 on 127.0.0.1")
+	return 0
+}
 
 // do sends a request to the connect server and returns the status and body.
 func do(t *testing.T, req *http.Request) (int, string) {
@@ -172,23 +189,29 @@ func TestConnectServerOAuthLink(t *testing.T) {
 func TestConnectLinkServedByAnotherProcess(t *testing.T) {
 	f := newManagerFixture(t)
 	pet := &tools.Toolkit{Slug: "petstore", AuthSchemes: []tools.AuthScheme{{Scheme: tools.SchemeAPIKey, In: "header", Name: "X-Api-Key"}}}
-	first := f.manager(t, &config.Config{}, pet)
+	n := fixedPort(t)
+	port := strconv.Itoa(n)
+	cfg := &config.Config{Connect: config.Connect{Port: n}}
+	first := f.manager(t, cfg, pet)
 	ctx := t.Context()
 	link, err := first.ConnectServer().NewLink(ctx, "petstore", "", tools.SchemeAPIKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, port, _ := net.SplitHostPort(first.ConnectServer().Addr())
+	if got := first.ConnectServer().Addr(); got != "127.0.0.1:"+port {
+		t.Fatalf("first process listening on %s, want the fixed port %s", got, port)
+	}
 	if err := first.ConnectServer().Close(); err != nil {
 		t.Fatal(err)
 	}
-	n, _ := strconv.Atoi(port)
-	cfg := &config.Config{Connect: config.Connect{Port: n}}
 
 	// Another user's process on that port does not serve alice's link.
 	bob := NewManager(ManagerOptions{DB: f.db, Secrets: f.secrets, User: "bob", Config: cfg})
 	if err := bob.ConnectServer().Listen(); err != nil {
 		t.Fatal(err)
+	}
+	if got := bob.ConnectServer().Addr(); got != "127.0.0.1:"+port {
+		t.Fatalf("bob's process listening on %s, want the fixed port %s", got, port)
 	}
 	req, _ := http.NewRequest(http.MethodGet, link.URL, nil)
 	if status, body := do(t, req); status != http.StatusGone || !strings.Contains(body, "unknown") {

@@ -27,9 +27,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math/rand/v2"
 	"mime"
 	"net"
 	"net/http"
@@ -272,13 +274,18 @@ func launchPrismOn(bin, spec string) (string, time.Duration, *exec.Cmd, *syncBuf
 	return "", 0, nil, nil, fmt.Errorf("prism not ready after %s:\n%s", prismReadyTimeout, tail(log.String(), 3000))
 }
 
+// freePort returns a free port on 127.0.0.1 for a server started later (Prism takes seconds), below Linux's
+// ephemeral range (32768 and up): meanwhile, a listener on port 0 in another test binary running in parallel must
+// not be given it.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 200 {
+		p := 20000 + rand.IntN(12000)
+		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
+			l.Close()
+			return p, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("no free port between 20000 and 32000 on 127.0.0.1")
 }
 
 // curatedRoute sends the requests for one operation (method and path template) to another mock than the
