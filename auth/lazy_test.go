@@ -1,70 +1,16 @@
 package auth
 
 import (
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/toolmux/toolmux/auth/authtest"
 	"github.com/toolmux/toolmux/config"
 	"github.com/toolmux/toolmux/tools"
 )
-
-// hungBus is a D-Bus session bus address whose socket accepts connections and never answers, like a hung or
-// locked desktop session: a keychain call on it waits for KeychainTimeout. It counts the connections made.
-type hungBus struct {
-	addr string
-	mu   sync.Mutex
-	n    int
-}
-
-func newHungBus(t *testing.T) *hungBus {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "bus") // short: a socket path is limited to about 100 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	sock := filepath.Join(dir, "bus")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &hungBus{addr: "unix:path=" + sock}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			b.mu.Lock()
-			b.n++
-			conns = append(conns, c)
-			b.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return b
-}
-
-func (b *hungBus) connections() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.n
-}
 
 // TestKeyringReferenceReadOnFirstCall: a keyring: reference of [auth.*] is read on the first call, a missing secret
 // fails that call (and the status) with the reference and the command that stores it, and once stored it is used
@@ -132,8 +78,8 @@ func TestKeyringReferenceReadOnFirstCall(t *testing.T) {
 // the endpoints of a connect link) connects to the bus; the call that needs the token does, and its error names the
 // reference and the fix.
 func TestManagerLeavesSecretStoreClosed(t *testing.T) {
-	bus := newHungBus(t)
-	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.addr)
+	bus := authtest.NewHungBus(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", bus.Addr)
 	f := newManagerFixture(t)
 	cfg := &config.Config{Auth: map[string]config.Auth{
 		"github": {Scheme: tools.SchemeBearerToken, Token: "keyring:GH_LAZY_TOKEN"},
@@ -161,7 +107,7 @@ func TestManagerLeavesSecretStoreClosed(t *testing.T) {
 	if got := m.linkScheme(ctx, demo); got != tools.SchemeOAuth2 {
 		t.Errorf("link scheme = %s; want OAUTH2 (the client secret is read when the link is made, not to pick it)", got)
 	}
-	if n := bus.connections(); n != 0 {
+	if n := bus.Connections(); n != 0 {
 		t.Fatalf("%d connections to the session bus before any secret was needed; want none", n)
 	}
 
@@ -173,7 +119,7 @@ func TestManagerLeavesSecretStoreClosed(t *testing.T) {
 			t.Fatalf("call with an unreachable keychain: %v; want it to name %s", err, w)
 		}
 	}
-	if bus.connections() == 0 {
+	if bus.Connections() == 0 {
 		t.Fatal("the call that needs the token did not try the keychain")
 	}
 	if active, status, msg := m.Status(ctx, "alice", github); active || status != StatusFailed || !strings.Contains(msg, "keyring:GH_LAZY_TOKEN") {

@@ -4,68 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/toolmux/toolmux/auth/authtest"
 )
-
-// hungBus is a D-Bus session bus whose socket accepts connections and never answers (a hung or locked desktop
-// session): a keychain call through it waits for toolmux's keychain timeout. It counts the connections made.
-type hungBus struct {
-	addr string
-	mu   sync.Mutex
-	n    int
-}
-
-func newHungBus(t *testing.T) *hungBus {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "bus") // short: a socket path is limited to about 100 bytes
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	l, err := net.Listen("unix", filepath.Join(dir, "bus"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &hungBus{addr: "unix:path=" + filepath.Join(dir, "bus")}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			b.mu.Lock()
-			b.n++
-			conns = append(conns, c)
-			b.mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return b
-}
-
-func (b *hungBus) connections() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.n
-}
 
 // githubUserAPI answers GitHub's GET /user with login for the bearer token the test accepts.
 func githubUserAPI(t *testing.T, login func(token string) string) *httptest.Server {
@@ -101,9 +46,9 @@ func TestKeyringReferenceReadOnFirstUse(t *testing.T) {
 		}
 		return ""
 	})
-	bus := newHungBus(t)
+	bus := authtest.NewHungBus(t)
 	h := newHarness(t)
-	h.env = append(h.env, "DBUS_SESSION_BUS_ADDRESS="+bus.addr)
+	h.env = append(h.env, "DBUS_SESSION_BUS_ADDRESS="+bus.Addr)
 	config := func(store string) string {
 		return fmt.Sprintf("[builtin.base_url]\ngithub = %s\n\n[auth.github]\nscheme = \"BEARER_TOKEN\"\ntoken = \"keyring:GH_LAZY_TOKEN\"\n\n[secrets]\nstore = %q\n",
 			tomlString(api.URL), store)
@@ -121,7 +66,7 @@ func TestKeyringReferenceReadOnFirstUse(t *testing.T) {
 		if args[0] == "toolkits" && !strings.Contains(r.stdout, "ACTIVE") {
 			t.Errorf("toolkits list: github is not ACTIVE (its token is read on the first call)\n%s", r)
 		}
-		if n := bus.connections(); n != 0 {
+		if n := bus.Connections(); n != 0 {
 			t.Fatalf("toolmux %s connected to the session bus %d times; it needs no secret\n%s", strings.Join(args, " "), n, r)
 		}
 	}
@@ -130,7 +75,7 @@ func TestKeyringReferenceReadOnFirstUse(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, `"keyring:GH_LAZY_TOKEN"`) || !strings.Contains(r.stderr, `secrets.store = "auto"`) {
 		t.Fatalf("a call needing the token with an unreachable keychain: %s", r)
 	}
-	if bus.connections() == 0 {
+	if bus.Connections() == 0 {
 		t.Fatal("the call needing the token did not try the keychain")
 	}
 

@@ -1,5 +1,6 @@
-// Package authtest is an OAuth2 authorization server for tests (this repository's and end-to-end ones), speaking
-// the real protocol over HTTP. It depends on nothing in toolmux.
+// Package authtest holds fakes for auth tests (this repository's and end-to-end ones): an OAuth2 authorization
+// server speaking the real protocol over HTTP, and a D-Bus session bus that never answers. It depends on nothing in
+// toolmux.
 package authtest
 
 import (
