@@ -2,8 +2,6 @@ package auth
 
 import (
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -14,25 +12,10 @@ import (
 
 	"github.com/toolmux/toolmux/auth/authtest"
 	"github.com/toolmux/toolmux/config"
+	"github.com/toolmux/toolmux/internal/freeport"
 	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/tools"
 )
-
-// fixedPort returns a free port on 127.0.0.1 below Linux's ephemeral range (32768 and up), for tests of a fixed
-// connect.port: a port that one server frees and the next takes must not go meanwhile to a listener on port 0 of
-// another test binary running in parallel.
-func fixedPort(t *testing.T) int {
-	t.Helper()
-	for range 200 {
-		p := 20000 + rand.IntN(12000)
-		if ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
-			ln.Close()
-			return p
-		}
-	}
-	t.Fatal("no free port between 20000 and 32000 on 127.0.0.1")
-	return 0
-}
 
 // do sends a request to the connect server and returns the status and body.
 func do(t *testing.T, req *http.Request) (int, string) {
@@ -189,7 +172,10 @@ func TestConnectServerOAuthLink(t *testing.T) {
 func TestConnectLinkServedByAnotherProcess(t *testing.T) {
 	f := newManagerFixture(t)
 	pet := &tools.Toolkit{Slug: "petstore", AuthSchemes: []tools.AuthScheme{{Scheme: tools.SchemeAPIKey, In: "header", Name: "X-Api-Key"}}}
-	n := fixedPort(t)
+	n, err := freeport.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
 	port := strconv.Itoa(n)
 	cfg := &config.Config{Connect: config.Connect{Port: n}}
 	first := f.manager(t, cfg, pet)

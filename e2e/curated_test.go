@@ -27,13 +27,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"math/rand/v2"
 	"mime"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -50,6 +47,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/toolmux/toolmux/internal/freeport"
 )
 
 // curatedManifest is the part of a toolkit's manifest.toml the harness needs. It is read independently of the
@@ -244,7 +243,7 @@ func (p *curatedPrisms) stop() {
 // launchPrismOn starts `prism mock` (request validation on, --errors off, as prism_test.go's header explains) on spec and
 // waits for its first HTTP answer.
 func launchPrismOn(bin, spec string) (string, time.Duration, *exec.Cmd, *syncBuffer, error) {
-	port, err := freePort()
+	port, err := freeport.Get()
 	if err != nil {
 		return "", 0, nil, nil, err
 	}
@@ -272,20 +271,6 @@ func launchPrismOn(bin, spec string) (string, time.Duration, *exec.Cmd, *syncBuf
 	}
 	_ = cmd.Process.Kill()
 	return "", 0, nil, nil, fmt.Errorf("prism not ready after %s:\n%s", prismReadyTimeout, tail(log.String(), 3000))
-}
-
-// freePort returns a free port on 127.0.0.1 for a server started later (Prism takes seconds), below Linux's
-// ephemeral range (32768 and up): meanwhile, a listener on port 0 in another test binary running in parallel must
-// not be given it.
-func freePort() (int, error) {
-	for range 200 {
-		p := 20000 + rand.IntN(12000)
-		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
-			l.Close()
-			return p, nil
-		}
-	}
-	return 0, errors.New("no free port between 20000 and 32000 on 127.0.0.1")
 }
 
 // curatedRoute sends the requests for one operation (method and path template) to another mock than the

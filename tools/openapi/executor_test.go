@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -23,6 +21,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/toolmux/toolmux/internal/freeport"
 	"github.com/toolmux/toolmux/tools"
 )
 
@@ -745,19 +744,9 @@ func TestExecuteGitHubAgainstPrism(t *testing.T) {
 		missing("GitHub description not installed: %v", err)
 	}
 
-	// A free port below Linux's ephemeral range (32768 and up): in the seconds Prism takes to start, a listener on
-	// port 0 in another test binary running in parallel must not be given it.
-	port := 0
-	for range 200 {
-		p := 20000 + rand.IntN(12000)
-		if l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p)); err == nil {
-			l.Close()
-			port = p
-			break
-		}
-	}
-	if port == 0 {
-		t.Fatal("no free port between 20000 and 32000 on 127.0.0.1")
+	port, err := freeport.Get()
+	if err != nil {
+		t.Fatal(err)
 	}
 	var prismLog bytes.Buffer
 	cmd := exec.Command(prismBin, "mock", "-h", "127.0.0.1", "-p", strconv.Itoa(port), specFile)
