@@ -45,6 +45,7 @@ type ConnectServer struct {
 
 	mu    sync.Mutex
 	srv   *http.Server
+	ln    net.Listener
 	host  string // 127.0.0.1:PORT once started
 	links map[string]*link
 }
@@ -92,6 +93,7 @@ func (c *ConnectServer) start() (string, error) {
 			return "", fmt.Errorf("start the connect server on 127.0.0.1: %w", err)
 		}
 	}
+	c.ln = ln
 	c.host = ln.Addr().String()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /connect/{token}", c.showLink)
@@ -114,7 +116,9 @@ func (c *ConnectServer) Listen() error {
 	return err
 }
 
-// Close stops the server.
+// Close stops the server. The port is free when it returns: the listener is closed here as well as by Shutdown,
+// because Shutdown only closes the listeners Serve has registered, and the goroutine running Serve may not have
+// started yet; the next process to use a fixed connect.port must find it free.
 func (c *ConnectServer) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -123,7 +127,11 @@ func (c *ConnectServer) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return c.srv.Shutdown(ctx)
+	err := c.srv.Shutdown(ctx)
+	if cerr := c.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
+		err = fmt.Errorf("close the connect server's listener: %w", cerr)
+	}
+	return err
 }
 
 // Addr is the listener's host:port, "" before the first link.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -229,5 +230,29 @@ func TestConnectLinkServedByAnotherProcess(t *testing.T) {
 	}
 	if status, _ := formPost(t, link.URL, url.Values{"secret": {"again"}}, nil); status != http.StatusGone {
 		t.Fatalf("reused link: %d", status)
+	}
+}
+
+// TestCloseFreesFixedPort: when Close returns, the fixed port can be taken at once by the next process, even when
+// the server is closed right after it started (before its Serve goroutine has run).
+func TestCloseFreesFixedPort(t *testing.T) {
+	f := newManagerFixture(t)
+	for i := range 50 {
+		n, err := freeport.Get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := f.manager(t, &config.Config{Connect: config.Connect{Port: n}})
+		if err := m.ConnectServer().Listen(); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.ConnectServer().Close(); err != nil {
+			t.Fatalf("round %d: close: %v", i, err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(n))
+		if err != nil {
+			t.Fatalf("round %d: port %d still taken after Close: %v", i, n, err)
+		}
+		ln.Close()
 	}
 }
