@@ -640,6 +640,7 @@ func ListenAndServe(ctx context.Context, h *HTTPHandler, opts ListenOptions) err
 		log.Warn("closing connections still open after the grace period", "err", err)
 		_ = srv.Close()
 	}
+	_ = ln.Close() // Shutdown misses the listener when Serve's goroutine has not run yet; the port must be free on return
 	log.Info("server stopped")
 	return nil
 }
