@@ -298,9 +298,9 @@ func addConnectionTools(srv *mcp.Server, s *session.Session, prefix string, w *c
 	if !ok {
 		return
 	}
-	mcp.AddTool(srv, &mcp.Tool{
+	addTypedTool(srv, &mcp.Tool{
 		Name:        prefix + "_MANAGE_CONNECTIONS",
-		InputSchema: inputSchema[manageIn](map[string][2]int{"toolkits": {1, 20}, "wait_seconds": {0, int(auth.MaxWait.Seconds())}}),
+		InputSchema: metaSchema[manageIn]("MANAGE_CONNECTIONS", map[string][2]int{"toolkits": {1, 20}, "wait_seconds": {0, int(auth.MaxWait.Seconds())}}),
 		Description: "Check and create the user's connections to toolkits. For each toolkit: ACTIVE (ready), or INITIATED " +
 			"with a redirect_url, a local page where the user connects the account (OAuth approval or an API key form). " +
 			"Show the user the link, then call again with wait_seconds to wait until they finish. Call it when " +

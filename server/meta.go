@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -100,9 +99,9 @@ func inputSchema[T any](bounds map[string][2]int) *jsonschema.Schema {
 }
 
 func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
-	mcp.AddTool(srv, &mcp.Tool{
+	addTypedTool(srv, &mcp.Tool{
 		Name:        prefix + "_SEARCH_TOOLS",
-		InputSchema: inputSchema[searchIn](map[string][2]int{"queries": {1, 7}, "limit": {1, session.MaxSearchLimit}}),
+		InputSchema: metaSchema[searchIn]("SEARCH_TOOLS", map[string][2]int{"queries": {1, 7}, "limit": {1, session.MaxSearchLimit}}),
 		Description: "Find the tools for a task among every connected app. Call it first, with one query per " +
 			"independent task, naming the app. Returns primary and related tool slugs, input schemas of the primary " +
 			"ones, a plan, pitfalls, connection status and remembered facts. Then execute with " + prefix + "_MULTI_EXECUTE_TOOL.",
@@ -119,9 +118,9 @@ func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
 		return reply(s, searchData{res, s.Info()}, nil)
 	})
 
-	mcp.AddTool(srv, &mcp.Tool{
+	addTypedTool(srv, &mcp.Tool{
 		Name:        prefix + "_GET_TOOL_SCHEMAS",
-		InputSchema: inputSchema[schemasIn](map[string][2]int{"tool_slugs": {1, session.MaxSchemaSlugs}}),
+		InputSchema: metaSchema[schemasIn]("GET_TOOL_SCHEMAS", map[string][2]int{"tool_slugs": {1, session.MaxSchemaSlugs}}),
 		Description: "Get the input schemas of tools by exact slug, when search did not return them in full. " +
 			"Unknown slugs come back in not_found with near suggestions.",
 		Annotations: &mcp.ToolAnnotations{Title: "Get tool schemas", ReadOnlyHint: true, IdempotentHint: true, OpenWorldHint: ptr(false)},
@@ -135,20 +134,21 @@ func addMetaTools(srv *mcp.Server, s *session.Session, prefix string) {
 
 	// Multi-execute is on every tool call's path: registered raw, it decodes its arguments once (executeInput)
 	// instead of the typed API's decode, re-encode and second decode per call; the schema is unchanged.
-	executeSchema := inputSchema[executeIn](map[string][2]int{"tools": {1, session.MaxCalls}})
-	executeResolved, err := executeSchema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
-	if err != nil {
-		panic(fmt.Sprintf("meta tool schema: %v", err))
-	}
-	srv.AddTool(&mcp.Tool{
+	execute := &mcp.Tool{
 		Name:        prefix + "_MULTI_EXECUTE_TOOL",
-		InputSchema: executeSchema,
+		InputSchema: metaSchema[executeIn]("MULTI_EXECUTE_TOOL", map[string][2]int{"tools": {1, session.MaxCalls}}),
 		Description: "Run 1 to 50 tool calls with slugs and arguments from search; independent calls run in " +
 			"parallel, results come back in input order and one failure never fails the others. Large responses are " +
 			"saved to a file and previewed. Pass memory to remember facts (ids, names) for later.",
 		Annotations: &mcp.ToolAnnotations{Title: "Execute tools", DestructiveHint: ptr(true), OpenWorldHint: ptr(true)},
-	}, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		in, bad := executeInput(req.Params.Arguments, executeResolved)
+	}
+	executeResolved := lazyResolve(execute) // as addTypedTool's: resolved on the first call
+	srv.AddTool(execute, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		resolved, err := executeResolved()
+		if err != nil {
+			return nil, err
+		}
+		in, bad := executeInput(req.Params.Arguments, resolved)
 		if bad != nil {
 			return bad, nil
 		}
@@ -185,33 +185,7 @@ func executeInput(raw json.RawMessage, resolved *jsonschema.Resolved) (executeIn
 	if in, ok := executeFromMap(v); ok {
 		return in, nil
 	}
-	// The typed API's path, step by step (mcp.applySchema, then decoding into the struct).
-	var unmarshaled any = v
-	if err := resolved.ApplyDefaults(&unmarshaled); err != nil {
-		return executeIn{}, argumentsError(fmt.Errorf("applying schema defaults:\n%w", err))
-	}
-	if err := resolved.Validate(&unmarshaled); err != nil {
-		return executeIn{}, argumentsError(err)
-	}
-	var in executeIn
-	data, err := json.Marshal(unmarshaled)
-	if err == nil {
-		dec := sdkjson.NewDecoder(bytes.NewReader(data))
-		dec.DontMatchCaseInsensitiveStructFields()
-		err = dec.Decode(&in)
-	}
-	if err != nil {
-		var res mcp.CallToolResult
-		res.SetError(err)
-		return executeIn{}, &res
-	}
-	return in, nil
-}
-
-func argumentsError(err error) *mcp.CallToolResult {
-	var res mcp.CallToolResult
-	res.SetError(fmt.Errorf("validating \"arguments\": %v", err))
-	return &res
+	return decodeMap[executeIn](v, resolved)
 }
 
 // executeFromMap converts decoded arguments to executeIn when they certainly satisfy executeIn's input schema:
@@ -308,28 +282,4 @@ func executeFromMap(m map[string]any) (in executeIn, ok bool) {
 		in.Tools[i] = execCall{ToolSlug: slug, Arguments: args}
 	}
 	return in, true
-}
-
-// typedResult is what the SDK's typed tool API makes of a handler's outcome (Out = any, no output schema): the
-// output encoded once, as structured content and as its text.
-func typedResult(res *mcp.CallToolResult, out any, err error) (*mcp.CallToolResult, error) {
-	if err != nil {
-		var errRes mcp.CallToolResult
-		errRes.SetError(err)
-		return &errRes, nil
-	}
-	if res == nil {
-		res = &mcp.CallToolResult{}
-	}
-	if out != nil {
-		raw, err := json.Marshal(out)
-		if err != nil {
-			return nil, fmt.Errorf("marshaling output: %w", err)
-		}
-		res.StructuredContent = json.RawMessage(raw)
-		if res.Content == nil {
-			res.Content = []mcp.Content{&mcp.TextContent{Text: string(raw)}}
-		}
-	}
-	return res, nil
 }

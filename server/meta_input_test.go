@@ -51,17 +51,19 @@ var executeInputSeeds = []string{
 	`{"tools":[` + strings.Repeat(`{"tool_slug":"A","arguments":{}},`, session.MaxCalls-1) + `{"tool_slug":"A","arguments":{}}]}`,
 }
 
-// typedOracle serves executeIn through the SDK's typed tool API, the behaviour executeInput must reproduce.
-type typedOracle struct {
-	cs  *mcp.ClientSession
-	got chan executeIn
+// typedOracle serves In through the SDK's typed tool API with schema, the behaviour the server's own decoding
+// (decodeArguments, executeInput) must reproduce.
+type typedOracle[In any] struct {
+	cs     *mcp.ClientSession
+	schema *jsonschema.Schema
+	got    chan In
 }
 
-func newTypedOracle(t testing.TB) *typedOracle {
-	o := &typedOracle{got: make(chan executeIn, 1)}
+func newTypedOracle[In any](t testing.TB, schema *jsonschema.Schema) *typedOracle[In] {
+	o := &typedOracle[In]{schema: schema, got: make(chan In, 1)}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "oracle", Version: "1"}, nil)
-	mcp.AddTool(srv, &mcp.Tool{Name: "X", InputSchema: inputSchema[executeIn](map[string][2]int{"tools": {1, session.MaxCalls}})},
-		func(ctx context.Context, req *mcp.CallToolRequest, in executeIn) (*mcp.CallToolResult, any, error) {
+	mcp.AddTool(srv, &mcp.Tool{Name: "X", InputSchema: schema},
+		func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, any, error) {
 			o.got <- in
 			return nil, map[string]any{}, nil
 		})
@@ -69,15 +71,24 @@ func newTypedOracle(t testing.TB) *typedOracle {
 	return o
 }
 
-// check compares executeInput with the typed API on raw: the same value, or an error (with the same text when
+// resolved is the oracle's schema resolved as the SDK resolves it.
+func (o *typedOracle[In]) resolved(t testing.TB) *jsonschema.Resolved {
+	r, err := o.schema.Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// check compares decode with the typed API on raw: the same value, or an error (with the same text when
 // exactText: the validator reports the first problem it meets in map order, so with several it varies).
-func (o *typedOracle) check(t *testing.T, resolved *jsonschema.Resolved, raw string, exactText bool) {
+func (o *typedOracle[In]) check(t *testing.T, decode func(json.RawMessage) (In, *mcp.CallToolResult), raw string, exactText bool) {
 	t.Helper()
 	res, err := o.cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "X", Arguments: json.RawMessage(raw)})
 	if err != nil {
 		t.Fatalf("%s: typed call: %v", raw, err)
 	}
-	in, bad := executeInput(json.RawMessage(raw), resolved)
+	in, bad := decode(json.RawMessage(raw))
 	if res.IsError {
 		want := res.Content[0].(*mcp.TextContent).Text
 		if bad == nil {
@@ -109,20 +120,18 @@ func sortLists(msg string) string {
 
 var quotedList = regexp.MustCompile(`\[("(?:[^"\\]|\\.)*" ?)+\]`)
 
-func executeResolvedSchema(t testing.TB) *jsonschema.Resolved {
-	r, err := inputSchema[executeIn](map[string][2]int{"tools": {1, session.MaxCalls}}).Resolve(&jsonschema.ResolveOptions{ValidateDefaults: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+func newExecuteOracle(t testing.TB) (*typedOracle[executeIn], func(json.RawMessage) (executeIn, *mcp.CallToolResult)) {
+	o := newTypedOracle[executeIn](t, inputSchema[executeIn](map[string][2]int{"tools": {1, session.MaxCalls}}))
+	resolved := o.resolved(t)
+	return o, func(raw json.RawMessage) (executeIn, *mcp.CallToolResult) { return executeInput(raw, resolved) }
 }
 
 // TestExecuteInputMatchesSchema: the multi-execute handler's own decoding accepts, refuses and words errors as the
 // SDK's typed API with the same input schema does.
 func TestExecuteInputMatchesSchema(t *testing.T) {
-	o, resolved := newTypedOracle(t), executeResolvedSchema(t)
+	o, decode := newExecuteOracle(t)
 	for _, raw := range executeInputSeeds {
-		o.check(t, resolved, raw, true)
+		o.check(t, decode, raw, true)
 	}
 	// The fast path takes the common shapes: no decode-encode-decode round for them.
 	for _, raw := range executeInputSeeds[:5] {
@@ -140,11 +149,11 @@ func FuzzExecuteInput(f *testing.F) {
 	for _, raw := range executeInputSeeds {
 		f.Add(raw)
 	}
-	o, resolved := newTypedOracle(f), executeResolvedSchema(f)
+	o, decode := newExecuteOracle(f)
 	f.Fuzz(func(t *testing.T, raw string) {
 		if !json.Valid([]byte(raw)) || len(raw) > 4096 {
 			return // the JSON-RPC layer refuses it before any handler
 		}
-		o.check(t, resolved, raw, false)
+		o.check(t, decode, raw, false)
 	})
 }

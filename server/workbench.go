@@ -44,9 +44,9 @@ type bashData struct {
 // why in every result, so the model learns the reason instead of meeting a missing tool.
 func addWorkbenchTools(srv *mcp.Server, s *session.Session, prefix string) {
 	maxSeconds := int(s.Sandbox().MaxTimeout().Seconds())
-	mcp.AddTool(srv, &mcp.Tool{
+	addTypedTool(srv, &mcp.Tool{
 		Name:        prefix + "_REMOTE_WORKBENCH",
-		InputSchema: inputSchema[workbenchIn](map[string][2]int{"timeout_seconds": {1, maxSeconds}}),
+		InputSchema: metaSchema[workbenchIn]("REMOTE_WORKBENCH", map[string][2]int{"timeout_seconds": {1, maxSeconds}}),
 		Description: "Run Python 3 in a persistent, sandboxed kernel (no network; files in /mnt/files, the working " +
 			"directory, shared with " + prefix + "_REMOTE_BASH_TOOL). Use it for large tool outputs (offloaded responses " +
 			"are JSON files under /mnt/files/outputs/), bulk operations and data work. Preloaded: " +
@@ -82,9 +82,9 @@ func addWorkbenchTools(srv *mcp.Server, s *session.Session, prefix string) {
 		return reply(s, out, nil)
 	})
 
-	mcp.AddTool(srv, &mcp.Tool{
+	addTypedTool(srv, &mcp.Tool{
 		Name:        prefix + "_REMOTE_BASH_TOOL",
-		InputSchema: inputSchema[bashIn](map[string][2]int{"timeout_seconds": {1, maxSeconds}}),
+		InputSchema: metaSchema[bashIn]("REMOTE_BASH_TOOL", map[string][2]int{"timeout_seconds": {1, maxSeconds}}),
 		Description: "Run one bash command in the workbench sandbox (no network; /mnt/files is the working directory, " +
 			"shared with " + prefix + "_REMOTE_WORKBENCH). Good for ls, head, jq-like one-liners, grep over offloaded " +
 			"outputs. Returns stdout, stderr, line counts and exit_code; long output is cut and saved to a file.",
