@@ -48,7 +48,7 @@ func main() {
 	flag.StringVar(&o.search, "search", "", "Markdown report of the search benchmark to include (written by `go run ./bench/search -out PATH`)")
 	flag.StringVar(&o.bin, "bin", "", "benchmark this toolmux binary (copied first) instead of building one")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (binaries, state dirs) for inspection")
-	flag.StringVar(&o.only, "only", "", "measure only this section (upstream) and print its Markdown to stdout instead of writing -out")
+	flag.StringVar(&o.only, "only", "", "measure only this section (coldstart or upstream) and print its Markdown to stdout instead of writing -out")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

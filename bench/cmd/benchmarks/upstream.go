@@ -193,8 +193,14 @@ func (b *bench) onlySection(ctx context.Context, name string) error {
 		if s, err = b.upstream(ctx); err != nil {
 			return err
 		}
+	case "coldstart":
+		start, err := b.coldStart(ctx)
+		if err != nil {
+			return err
+		}
+		s = start.section()
 	default:
-		return fmt.Errorf("-only %q: the sections that run alone are: upstream", name)
+		return fmt.Errorf("-only %q: the sections that run alone are: coldstart, upstream", name)
 	}
 	var r report
 	r.add(s)
