@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -98,6 +101,10 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	if err := checkHTTPFlags(o); err != nil {
 		return err
 	}
+	started := func() {}
+	if o.http == "" {
+		started = pauseGC(startHeapLimit, startGCPause, 2) // the first tools/list answered, the catalog loaded
+	}
 	e, err := g.open(ctx)
 	if err != nil {
 		return err
@@ -161,12 +168,13 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	}()
 	srv, err := server.New(ctx, server.Options{
 		Session: sess, Prefix: e.cfg.MetaToolPrefix, NoMeta: noMeta, Version: session.Version, Logger: e.log,
-		OnInitialized: initialized,
+		OnInitialized: initialized, OnFirstToolsList: started,
 	})
 	if err != nil {
 		return err
 	}
 	go func() {
+		defer started()
 		select {
 		case <-future.Done():
 		case <-ctx.Done():
@@ -187,6 +195,36 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 		return fmt.Errorf("mcp server: %w", err)
 	}
 	return nil
+}
+
+// The garbage collector waits while a stdio server starts: until its first tools/list is answered and its catalog
+// has loaded, or startGCPause has passed. A start allocates a few MB and the heap goal starts at 4 MB, so two
+// collections ran in the ~15 ms before that answer, taking CPU from it (and a third from the catalog load).
+// Meanwhile the heap is bounded by startHeapLimit (a collection runs if it is reached), or by a lower GOMEMLIMIT.
+const (
+	startHeapLimit = 64 << 20
+	startGCPause   = time.Second
+)
+
+// pauseGC turns collection off, within a memory limit of limit bytes, until done has been called n times or atMost
+// has passed; then it restores the settings it found (GOGC, GOMEMLIMIT).
+func pauseGC(limit int64, atMost time.Duration, n int32) (done func()) {
+	percent := debug.SetGCPercent(-1)
+	memLimit := debug.SetMemoryLimit(-1) // a negative limit reads it
+	debug.SetMemoryLimit(min(limit, memLimit))
+	resume := sync.OnceFunc(func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(memLimit)
+	})
+	timer := time.AfterFunc(atMost, resume)
+	var left atomic.Int32
+	left.Store(n)
+	return func() {
+		if left.Add(-1) == 0 {
+			timer.Stop()
+			resume()
+		}
+	}
 }
 
 // servedSession is the session.Options of a session `toolmux serve` opens, over stdio or HTTP: the user, name,

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -31,6 +32,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// OnInitialized runs when the client completes the handshake (the server starts the catalog load there).
 	OnInitialized func()
+	// OnFirstToolsList runs once, in its own goroutine, when the first tools/list has been answered.
+	OnFirstToolsList func()
 }
 
 // exposeWarnAt is where clients start to struggle with long tool lists.
@@ -59,6 +62,9 @@ func New(ctx context.Context, opts Options) (*mcp.Server, error) {
 	})
 	watch.srv = srv
 	srv.AddReceivingMiddleware(timing(log), envelopeErrors(opts.Session), withUser(opts.Session))
+	if opts.OnFirstToolsList != nil {
+		srv.AddReceivingMiddleware(afterFirstList(opts.OnFirstToolsList))
+	}
 	if !opts.NoMeta {
 		addMetaTools(srv, opts.Session, opts.Prefix)
 		addWorkbenchTools(srv, opts.Session, opts.Prefix)
@@ -88,6 +94,20 @@ func instructions(prefix string, noMeta bool) string {
 		"2) %[1]s_GET_TOOL_SCHEMAS for any tool whose schema you lack; "+
 		"3) %[1]s_MULTI_EXECUTE_TOOL with exact slugs and arguments (independent calls in one request run in parallel). "+
 		"Never invent slugs or arguments.", prefix)
+}
+
+// afterFirstList starts f once the first tools/list request has been handled.
+func afterFirstList(f func()) mcp.Middleware {
+	var done atomic.Bool
+	return func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			res, err := next(ctx, method, req)
+			if method == "tools/list" && done.CompareAndSwap(false, true) {
+				go f()
+			}
+			return res, err
+		}
+	}
 }
 
 // timing logs every request with its duration at debug level, and failures at warn.

@@ -304,3 +304,39 @@ func TestSearchSchemasExecute(t *testing.T) {
 		t.Errorf("empty tools: isError=%v env=%v", isErr, env)
 	}
 }
+
+// TestOnFirstToolsList: the hook runs once, after the first tools/list, not at the handshake.
+func TestOnFirstToolsList(t *testing.T) {
+	sess := newSession(t, nil, session.Options{})
+	called := make(chan struct{}, 4)
+	srv, err := New(context.Background(), Options{Session: sess, Version: "test", OnFirstToolsList: func() { called <- struct{}{} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := connectClient(t, srv, nil, nil)
+	if err := cs.Ping(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-called:
+		t.Fatal("ran before any tools/list")
+	default:
+	}
+	for range 3 {
+		toolNames(t, cs)
+	}
+	select {
+	case <-called:
+	case <-time.After(10 * time.Second):
+		t.Fatal("did not run after tools/list")
+	}
+	// A second run would have been started by the time the third list was answered; give it a moment to show.
+	if err := cs.Ping(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-called:
+		t.Fatal("ran twice")
+	case <-time.After(50 * time.Millisecond):
+	}
+}
