@@ -302,27 +302,35 @@ func describeDecodeError(name string, err error) error {
 	return fmt.Errorf("%s: %w", name, err)
 }
 
+// The length limits are checked apart from the patterns: a bounded repetition such as {0,127} compiles into that
+// many copies of its class, which made compiling these three a millisecond of every start.
 var (
-	slugRE      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-	sessionRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-	prefixRE    = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,31}$`)
+	slugRE      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)            // at most maxSlugLen
+	sessionRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`) // at most maxSessionLen
+	prefixRE    = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)            // at most maxPrefixLen
 	secretRefRE = regexp.MustCompile(`^(env|keyring):[A-Za-z_][A-Za-z0-9_]*$`)
 	logLevels   = []string{"debug", "info", "warn", "error"}
 	authScheme  = []string{"BEARER_TOKEN", "API_KEY", "BASIC", "NO_AUTH", "OAUTH2"}
 )
 
+const (
+	maxSlugLen    = 64
+	maxSessionLen = 128
+	maxPrefixLen  = 32
+)
+
 // ValidSlug reports whether s is a valid toolkit slug.
-func ValidSlug(s string) bool { return slugRE.MatchString(s) }
+func ValidSlug(s string) bool { return len(s) <= maxSlugLen && slugRE.MatchString(s) }
 
 // ValidSessionName reports whether s can name a session.
-func ValidSessionName(s string) bool { return sessionRE.MatchString(s) }
+func ValidSessionName(s string) bool { return len(s) <= maxSessionLen && sessionRE.MatchString(s) }
 
 // Validate checks every key and returns the first problem, naming the key and the fix.
 func (c *Config) Validate() error {
 	if c.Session != "" && !ValidSessionName(c.Session) {
 		return fmt.Errorf("session = %q: use letters, digits, '.', '_' or '-' (at most 128)", c.Session)
 	}
-	if !prefixRE.MatchString(c.MetaToolPrefix) {
+	if len(c.MetaToolPrefix) > maxPrefixLen || !prefixRE.MatchString(c.MetaToolPrefix) {
 		return fmt.Errorf("meta_tool_prefix = %q: use upper-case letters, digits and '_', starting with a letter (e.g. COMPOSIO or TOOLMUX)", c.MetaToolPrefix)
 	}
 	if !slices.Contains(logLevels, c.LogLevel) {

@@ -215,3 +215,44 @@ func TestPaths(t *testing.T) {
 		t.Errorf("UserID from OS = %q, %v", u, err)
 	}
 }
+
+// TestNameLimits: slugs, session names and meta tool prefixes are checked for characters and length.
+func TestNameLimits(t *testing.T) {
+	prefixOK := func(p string) bool {
+		c := Default()
+		c.MetaToolPrefix = p
+		return c.Validate() == nil
+	}
+	for _, tc := range []struct {
+		name  string
+		valid func(string) bool
+		in    string
+		want  bool
+	}{
+		{"slug", ValidSlug, "github", true},
+		{"slug", ValidSlug, "a" + strings.Repeat("_", 63), true},
+		{"slug", ValidSlug, "a" + strings.Repeat("_", 64), false},
+		{"slug", ValidSlug, "", false},
+		{"slug", ValidSlug, "_a", false},
+		{"slug", ValidSlug, "Github", false},
+		{"slug", ValidSlug, "git-hub", false},
+		{"slug", ValidSlug, "github\n", false},
+		{"session", ValidSessionName, "claude", true},
+		{"session", ValidSessionName, "9." + strings.Repeat("x", 126), true},
+		{"session", ValidSessionName, "9." + strings.Repeat("x", 127), false},
+		{"session", ValidSessionName, "", false},
+		{"session", ValidSessionName, ".hidden", false},
+		{"session", ValidSessionName, "a/b", false},
+		{"session", ValidSessionName, "a b", false},
+		{"prefix", prefixOK, "COMPOSIO", true},
+		{"prefix", prefixOK, "T" + strings.Repeat("9", 31), true},
+		{"prefix", prefixOK, "T" + strings.Repeat("9", 32), false},
+		{"prefix", prefixOK, "", false},
+		{"prefix", prefixOK, "9T", false},
+		{"prefix", prefixOK, "Tool", false},
+	} {
+		if got := tc.valid(tc.in); got != tc.want {
+			t.Errorf("%s %q (%d bytes): valid %v, want %v", tc.name, tc.in, len(tc.in), got, tc.want)
+		}
+	}
+}
