@@ -159,6 +159,11 @@ func (g *globals) logger(level string) *slog.Logger {
 
 // open loads the config and opens the state database.
 func (g *globals) open(ctx context.Context) (*env, error) {
+	return g.openWith(ctx, store.Open)
+}
+
+// openWith is open with the given way of opening the state database (store.OpenInBackground for a stdio server).
+func (g *globals) openWith(ctx context.Context, openStore func(context.Context, string) (*store.DB, error)) (*env, error) {
 	cfg, err := g.loadConfig()
 	if err != nil {
 		return nil, err
@@ -168,7 +173,7 @@ func (g *globals) open(ctx context.Context) (*env, error) {
 		return nil, err
 	}
 	e := &env{cfg: cfg, stateDir: cfg.StateDirPath(g.stateDir), user: user, log: g.logger(cfg.LogLevel)}
-	e.db, err = store.Open(ctx, filepath.Join(e.stateDir, "state.db"))
+	e.db, err = openStore(ctx, filepath.Join(e.stateDir, "state.db"))
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/toolmux/toolmux/internal/stdiojson"
 	"github.com/toolmux/toolmux/server"
 	"github.com/toolmux/toolmux/session"
+	"github.com/toolmux/toolmux/store"
 	"github.com/toolmux/toolmux/tools"
 )
 
@@ -101,14 +102,20 @@ func runServe(ctx context.Context, g *globals, o serveOptions) error {
 	if err := checkHTTPFlags(o); err != nil {
 		return err
 	}
-	started := func() {}
+	started, openStore := func() {}, store.Open
 	if o.http == "" {
 		started = pauseGC(startHeapLimit, startGCPause, 2) // the first tools/list answered, the catalog loaded
+		openStore = store.OpenInBackground                 // the handshake does not wait for the disk
 	}
-	e, err := g.open(ctx)
+	e, err := g.openWith(ctx, openStore)
 	if err != nil {
 		return err
 	}
+	go func() {
+		if err := e.db.Ready(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("the state database cannot be used; every call that needs it fails until this is fixed", "err", err)
+		}
+	}()
 	defer e.close()
 	filter := Filter(e.cfg.Filter)
 	for _, fl := range []struct {

@@ -23,6 +23,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -61,6 +62,9 @@ type DB struct {
 	now func() time.Time
 	// execLog writes LogExecution's rows in the background (execlog.go).
 	execLog execLog
+	// ready is closed once the schema is up to date, or failed to be with readyErr (OpenInBackground).
+	ready    chan struct{}
+	readyErr error
 }
 
 // busyTimeout is how long a statement waits for another connection's lock before it fails.
@@ -69,6 +73,22 @@ const busyTimeout = 10 * time.Second
 // Open opens the state database at path, creating the parent directory (0700) and the file (0600) when missing, and
 // brings its schema up to date. An existing file readable by others is narrowed to 0600.
 func Open(ctx context.Context, path string) (*DB, error) {
+	db, err := OpenInBackground(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ready(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// OpenInBackground is Open, except that the schema is brought up to date in the background: it returns once the
+// file exists, and every query waits for the migration and fails with its error, if any (Ready reports it). The
+// stdio server opens its state this way, so that the MCP handshake never waits for the disk: a new state file takes
+// about 5 ms to create and migrate, an existing one about 1 ms to open.
+func OpenInBackground(ctx context.Context, path string) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -79,21 +99,55 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := createFile(abs); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", abs, err)
 	}
-	sdb, err := sql.Open("sqlite", dsn(abs))
-	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", abs, err)
-	}
-	db := &DB{sql: sdb, path: abs, now: time.Now}
-	if err := db.migrateRetrying(ctx); err != nil {
-		sdb.Close()
-		var tooNew *SchemaTooNewError
-		if errors.As(err, &tooNew) {
-			return nil, err
-		}
-		return nil, fmt.Errorf("open store %s: %w", abs, err)
-	}
+	db := &DB{path: abs, now: time.Now, ready: make(chan struct{})}
+	db.sql = sql.OpenDB(connector{dsn: dsn(abs), migrated: db})
+	go func() {
+		defer close(db.ready)
+		db.readyErr = migrateFile(ctx, abs)
+	}()
 	return db, nil
 }
+
+// Ready waits until the schema is up to date and returns the error that stopped it, if any.
+func (db *DB) Ready(ctx context.Context) error {
+	select {
+	case <-db.ready:
+		return db.readyErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// migrateFile brings the schema of the file at abs up to date over a pool of its own, closed after.
+func migrateFile(ctx context.Context, abs string) error {
+	m := &DB{sql: sql.OpenDB(connector{dsn: dsn(abs)}), path: abs, now: time.Now}
+	defer m.sql.Close()
+	if err := m.migrateRetrying(ctx); err != nil {
+		var tooNew *SchemaTooNewError
+		if errors.As(err, &tooNew) {
+			return err
+		}
+		return fmt.Errorf("open store %s: %w", abs, err)
+	}
+	return nil
+}
+
+// connector opens SQLite connections to dsn; with migrated set, only once that database's schema is up to date.
+type connector struct {
+	dsn      string
+	migrated *DB
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if c.migrated != nil {
+		if err := c.migrated.Ready(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return c.Driver().Open(c.dsn)
+}
+
+func (c connector) Driver() driver.Driver { return &sqlite.Driver{} }
 
 // migrateRetrying runs migrate, retrying while SQLite reports the database busy. While a new file is still in
 // rollback-journal mode, two processes converting it to WAL at once can deadlock on their locks, and SQLite then
@@ -157,6 +211,7 @@ func dsn(abs string) string {
 // Close writes the execution rows still queued, then closes the database. The last connection to close
 // checkpoints the WAL.
 func (db *DB) Close() error {
+	<-db.ready             // a migration in progress ends first
 	db.closeExecutionLog() // queued execution rows are written first
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", db.path, err)

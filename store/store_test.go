@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -402,5 +403,61 @@ func TestOpenCanceled(t *testing.T) {
 	cancel()
 	if _, err := Open(ctx, filepath.Join(t.TempDir(), "state.db")); !errors.Is(err, context.Canceled) {
 		t.Errorf("Open with a canceled context: err = %v, want context.Canceled", err)
+	}
+}
+
+// TestOpenInBackground: a store opened in the background answers its first queries once migrated, on a new file
+// and on an existing one.
+func TestOpenInBackground(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "state", "state.db")
+	for _, round := range []string{"new file", "existing file"} {
+		db, err := OpenInBackground(ctx, path)
+		if err != nil {
+			t.Fatalf("%s: %v", round, err)
+		}
+		// No Ready first: the query itself waits for the schema.
+		if _, _, err := db.EnsureSession(ctx, "alice", "s1", json.RawMessage(`{}`)); err != nil {
+			t.Fatalf("%s: first query: %v", round, err)
+		}
+		if err := db.Ready(ctx); err != nil {
+			t.Fatalf("%s: Ready: %v", round, err)
+		}
+		var v int
+		if err := db.sql.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion() {
+			t.Fatalf("%s: user_version %d, %v; want %d", round, v, err, SchemaVersion())
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestOpenInBackgroundNewerSchema: the migration's error reaches Ready and every query, and Close still works.
+func TestOpenInBackgroundNewerSchema(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.sql.ExecContext(ctx, "PRAGMA user_version = "+itoa(SchemaVersion()+1)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = OpenInBackground(ctx, path)
+	if err != nil {
+		t.Fatalf("OpenInBackground: %v (the schema is checked in the background)", err)
+	}
+	var tooNew *SchemaTooNewError
+	if err := db.Ready(ctx); !errors.As(err, &tooNew) {
+		t.Fatalf("Ready: %v, want a *SchemaTooNewError", err)
+	}
+	if _, _, err := db.EnsureSession(ctx, "alice", "s1", json.RawMessage(`{}`)); !errors.As(err, &tooNew) || !strings.Contains(err.Error(), "newer toolmux") {
+		t.Fatalf("query: %v, want the SchemaTooNewError", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
