@@ -52,7 +52,7 @@ func newUpstream(ctx context.Context, opts CatalogOptions, t config.Toolkit, cat
 	cfg := mcpproxy.Config{
 		Toolkit: t.Slug, Command: t.Command, Args: t.Args, Dir: opts.Config.CwdPath(t),
 		URL: t.URL, Headers: t.Headers,
-		Resolve: func(ref string) (string, error) { return auth.ResolveRef(context.Background(), opts.Secrets, ref) },
+		Resolve: func(ctx context.Context, ref string) (string, error) { return auth.ResolveRef(ctx, opts.Secrets, ref) },
 		Cached:  cached, Logger: opts.Logger,
 	}
 	if t.URL == "" {

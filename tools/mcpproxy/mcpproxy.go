@@ -51,8 +51,8 @@ type Config struct {
 	// HTTPTransport carries requests to a URL upstream; nil means http.DefaultTransport.
 	HTTPTransport http.RoundTripper
 	// Resolve returns the value of a reference ("env:NAME", "keyring:NAME"); nil resolves only env:NAME, from
-	// toolmux's environment.
-	Resolve func(ref string) (string, error)
+	// toolmux's environment. Its context is the start's, bounded by StartTimeout.
+	Resolve func(ctx context.Context, ref string) (string, error)
 	// StartTimeout bounds starting and initializing the upstream; zero means 30s.
 	StartTimeout time.Duration
 	// StopGrace is how long Close waits after closing stdin and again after SIGTERM; zero means 2s.
@@ -303,13 +303,13 @@ func (c *Client) connect() (*mcp.ClientSession, *exec.Cmd, error) {
 	if c.cfg.URL != "" {
 		what = c.cfg.URL
 	}
-	tr, cmd, err := c.transport()
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.StartTimeout)
+	defer cancel()
+	tr, cmd, err := c.transport(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	c.starts.Add(1)
-	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.StartTimeout)
-	defer cancel()
 	client := mcp.NewClient(&mcp.Implementation{Name: "toolmux", Version: "dev"}, c.clientOptions())
 	sess, err := client.Connect(ctx, tr, nil)
 	if err != nil {

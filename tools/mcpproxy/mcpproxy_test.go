@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -373,5 +374,28 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	select {
 	case <-t.C:
 	case <-ctx.Done():
+	}
+}
+
+// TestHungResolveBoundedByStartTimeout: a reference whose lookup never returns (a keychain that does not answer)
+// fails the start after StartTimeout, naming the header, instead of holding every caller of the upstream.
+func TestHungResolveBoundedByStartTimeout(t *testing.T) {
+	resolving := make(chan struct{}, 1)
+	c := New(Config{Toolkit: "remote", URL: "http://127.0.0.1:9/mcp", Headers: map[string]string{"X-Api-Key": "keyring:REMOTE_KEY"},
+		StartTimeout: 300 * time.Millisecond,
+		Resolve: func(ctx context.Context, ref string) (string, error) {
+			resolving <- struct{}{}
+			<-ctx.Done()
+			return "", fmt.Errorf("read %s: %w", ref, ctx.Err())
+		}})
+	defer c.Close()
+	_, err := c.List(ctxT(t))
+	if err == nil || !strings.Contains(err.Error(), "header X-Api-Key") || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the header's lookup ended by the start timeout", err)
+	}
+	select {
+	case <-resolving:
+	default:
+		t.Fatal("the reference was never looked up")
 	}
 }

@@ -1,6 +1,7 @@
 package mcpproxy
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -17,7 +18,7 @@ import (
 )
 
 // resolveEnvRef is the default Config.Resolve: "env:NAME" is the variable NAME of toolmux's environment.
-func resolveEnvRef(ref string) (string, error) {
+func resolveEnvRef(_ context.Context, ref string) (string, error) {
 	name, ok := strings.CutPrefix(ref, "env:")
 	if !ok {
 		return "", fmt.Errorf("reference %q needs the secret store, which this upstream client was not given", ref)
@@ -30,11 +31,11 @@ func resolveEnvRef(ref string) (string, error) {
 }
 
 // resolve returns v, or what it references when it is an "env:NAME" or "keyring:NAME" reference.
-func (c *Client) resolve(where, v string) (string, error) {
+func (c *Client) resolve(ctx context.Context, where, v string) (string, error) {
 	if !strings.HasPrefix(v, "env:") && !strings.HasPrefix(v, "keyring:") {
 		return v, nil
 	}
-	out, err := c.cfg.Resolve(v)
+	out, err := c.cfg.Resolve(ctx, v)
 	if err != nil {
 		return "", fmt.Errorf("upstream %s: %s: %w", c.cfg.Toolkit, where, err)
 	}
@@ -44,11 +45,11 @@ func (c *Client) resolve(where, v string) (string, error) {
 // transport builds the transport of one start: a child process for a command, a streamable HTTP client for a URL.
 // References in env values and header values are resolved here, at each start, so a rotated secret is picked up
 // by the next restart.
-func (c *Client) transport() (mcp.Transport, *exec.Cmd, error) {
+func (c *Client) transport(ctx context.Context) (mcp.Transport, *exec.Cmd, error) {
 	if c.cfg.URL != "" {
 		headers := http.Header{}
 		for k, v := range c.cfg.Headers {
-			val, err := c.resolve("header "+k, v)
+			val, err := c.resolve(ctx, "header "+k, v)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -60,7 +61,7 @@ func (c *Client) transport() (mcp.Transport, *exec.Cmd, error) {
 	env := make([]string, 0, len(c.cfg.Env))
 	for _, kv := range c.cfg.Env {
 		k, v, _ := strings.Cut(kv, "=")
-		val, err := c.resolve("env "+k, v)
+		val, err := c.resolve(ctx, "env "+k, v)
 		if err != nil {
 			return nil, nil, err
 		}
