@@ -87,3 +87,23 @@ func checkTyped[In any](t *testing.T, schema *jsonschema.Schema, seeds ...string
 		o.check(t, decode, raw, true)
 	}
 }
+
+// FuzzSearchArguments holds decodeArguments to the SDK's typed API on arbitrary search arguments.
+func FuzzSearchArguments(f *testing.F) {
+	for _, raw := range append([]string{`{"queries":[{"use_case":"star a repo"}]}`, `{"queries":[{"use_case":"a"}],"limit":21}`}, typedSeeds...) {
+		f.Add(raw)
+	}
+	var schema jsonschema.Schema
+	if err := json.Unmarshal(metaSchema[searchIn]("SEARCH_TOOLS", map[string][2]int{"queries": {1, 7}, "limit": {1, session.MaxSearchLimit}}), &schema); err != nil {
+		f.Fatal(err)
+	}
+	o := newTypedOracle[searchIn](f, &schema)
+	resolved := o.resolved(f)
+	decode := func(raw json.RawMessage) (searchIn, *mcp.CallToolResult) { return decodeArguments[searchIn](raw, resolved) }
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !json.Valid([]byte(raw)) || len(raw) > 4096 {
+			return // the JSON-RPC layer refuses it before any handler
+		}
+		o.check(t, decode, raw, false)
+	})
+}
