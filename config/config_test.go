@@ -256,3 +256,28 @@ func TestNameLimits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: any config file text is parsed into a valid config or refused with an error naming the file, never a
+// panic. (TestParseErrors checks that secrets are not echoed.)
+func FuzzParse(f *testing.F) {
+	example, err := os.ReadFile("../config.example.toml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(string(example))
+	f.Add("[auth.github]\nscheme=\"BEARER_TOKEN\"\ntoken=\"ghp_abc\"\n")
+	f.Add("[[toolkits]]\nslug=\"a\"\ntype=\"mcp\"\ncommand=\"x\"\nenv={K=\"env:V\"}\n")
+	f.Add("session = \"s\"\n[execution]\nconcurrency = 3\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		c, err := Parse([]byte(text), "fuzz.toml")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.toml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("parsed, then invalid: %v", err)
+		}
+	})
+}
