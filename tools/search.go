@@ -47,6 +47,9 @@ type SearchParams struct {
 	// toolkit whose tools use the query's words less often than the best toolkit's are scaled down by up to this
 	// share (0 turns it off). It keeps a 1,200-tool toolkit's stray matches from burying a small one.
 	Affinity float32
+	// Preferred multiplies the tools of the toolkits the searcher prefers (those the user has connected) when the
+	// query names no app: of two near matches, the one the user can call now ranks first (1 turns it off).
+	Preferred float32
 	// KitNorm divides each tool's score by its toolkit's best score raised to this power, so a small toolkit's
 	// best match is not buried under a big toolkit's many partial matches (0 turns it off).
 	KitNorm float32
@@ -117,6 +120,7 @@ var DefaultSearchParams = SearchParams{
 	OtherApp:          0.1,
 	KitNorm:           0,
 	Affinity:          0.3,
+	Preferred:         1.2,
 	ParamPenalty:      0.02,
 	DeprecatedPenalty: 0.15,
 	AdminPenalty:      0.15,

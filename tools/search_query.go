@@ -600,6 +600,12 @@ func newScratch(n int) *scratch {
 // Search ranks the tools allow accepts (nil accepts all) against query and returns at most limit hits, best first;
 // equal scores are ordered by slug. An empty or meaningless query returns no hits.
 func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
+	return ix.SearchPreferring(text, allow, nil, limit)
+}
+
+// SearchPreferring is Search with the toolkits prefer accepts (the ones the user has connected) preferred when the
+// query names no app: their tools' scores are multiplied by SearchParams.Preferred. A nil prefer prefers none.
+func (ix *Index) SearchPreferring(text string, allow func(*Tool) bool, prefer func(toolkit string) bool, limit int) []Hit {
 	if limit <= 0 || len(ix.tools) == 0 {
 		return nil
 	}
@@ -689,7 +695,7 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 	for _, d := range q.params {
 		sc.param[d] = true
 	}
-	hits := ix.rank(q, sc, allow, limit)
+	hits := ix.rank(q, sc, allow, prefer, limit)
 	for _, d := range q.params {
 		sc.param[d] = false
 	}
@@ -701,11 +707,18 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 }
 
 // rank applies coverage, class, app, per-toolkit and prior factors to the accumulated scores and keeps the best.
-func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, limit int) []Hit {
+func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, prefer func(string) bool, limit int) []Hit {
 	p := ix.params
 	named := make(map[int32]bool, len(q.kits))
 	for _, k := range q.kits {
 		named[k] = true
+	}
+	var preferred []bool // by toolkit
+	if prefer != nil && len(named) == 0 && p.Preferred != 1 {
+		preferred = make([]bool, len(ix.kits))
+		for k, slug := range ix.kits {
+			preferred[k] = prefer(slug)
+		}
 	}
 	scores := make([]float32, 0, len(sc.touched))
 	docs := make([]int32, 0, len(sc.touched))
@@ -750,6 +763,9 @@ func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, limit int) [
 			}
 		} else if bestAff > 0 {
 			s *= 1 - p.Affinity*(1-sc.kitAff[ix.kit[d]]/bestAff)
+		}
+		if preferred != nil && preferred[ix.kit[d]] {
+			s *= p.Preferred
 		}
 		if s <= 0 {
 			continue

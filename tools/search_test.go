@@ -715,3 +715,38 @@ func TestSearchModifiersAndResourceHead(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchPrefersConnected: among near matches of a query that names no app, the tools of a preferred
+// (connected) toolkit come first; a clearly better match elsewhere, or an app named in the query, still wins.
+func TestSearchPrefersConnected(t *testing.T) {
+	ts := []*Tool{
+		httpTool("alpha", "send_message", "POST", "/messages", "Send a message", "Sends a message to a channel."),
+		httpTool("beta", "send_message", "POST", "/chat/messages", "Send a message", "Sends a message to a channel or a user."),
+		httpTool("gamma", "send_email", "POST", "/mail/send", "Send an email", "Sends an email message to recipients."),
+	}
+	ix := NewIndex(ts)
+	top := func(query string, prefer func(string) bool) string {
+		hits := ix.SearchPreferring(query, nil, prefer, 3)
+		if len(hits) == 0 {
+			t.Fatalf("%q: no hits", query)
+		}
+		return hits[0].Tool.Slug
+	}
+	prefer := func(kit string) bool { return kit == "beta" }
+	neutral := top("send a message to the channel", nil)
+	if neutral != "ALPHA_SEND_MESSAGE" {
+		t.Fatalf("without a preference the top tool is %s, want ALPHA_SEND_MESSAGE (the test's premise)", neutral)
+	}
+	if got := top("send a message to the channel", prefer); got != "BETA_SEND_MESSAGE" {
+		t.Errorf("with beta connected the top tool is %s, want BETA_SEND_MESSAGE", got)
+	}
+	if got := top("send an email to the team", prefer); got != "GAMMA_SEND_EMAIL" {
+		t.Errorf("a clearly better match lost to the connected toolkit: %s", got)
+	}
+	if got := top("send a message in Alpha", prefer); got != "ALPHA_SEND_MESSAGE" {
+		t.Errorf("the app the query names lost to the connected toolkit: %s", got)
+	}
+	if got := ix.Search("send a message to the channel", nil, 1); got[0].Tool.Slug != neutral {
+		t.Errorf("Search prefers a toolkit: %s", got[0].Tool.Slug)
+	}
+}

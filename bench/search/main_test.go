@@ -48,7 +48,7 @@ func TestDevQuality(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat := catalogTools(kits, specs)
-	ix := toolmuxSearcher{tools.NewIndex(cat)}
+	ix := toolmuxSearcher{ix: tools.NewIndex(cat)}
 	bl := newBM25(cat)
 	floors := map[string][2]float64{ // recall@5, MRR@10
 		"github-dev": {0.90, 0.77},
@@ -103,7 +103,7 @@ func TestHeldOutQuality(t *testing.T) {
 			if err := checkExpected(f.name, qs, cat); err != nil {
 				t.Fatal(err)
 			}
-			a, b := evaluate(toolmuxSearcher{tools.NewIndex(cat)}, qs), evaluate(newBM25(cat), qs)
+			a, b := evaluate(toolmuxSearcher{ix: tools.NewIndex(cat)}, qs), evaluate(newBM25(cat), qs)
 			t.Logf("toolmux R@5 %.2f MRR %.2f; baseline R@5 %.2f MRR %.2f", a.r5, a.mrr, b.r5, b.mrr)
 			if a.r5 < f.floor[0] || a.mrr < f.floor[1] {
 				t.Errorf("recall@5 %.2f, MRR@10 %.2f: below the floor %.2f, %.2f", a.r5, a.mrr, f.floor[0], f.floor[1])
