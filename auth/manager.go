@@ -70,6 +70,9 @@ type Manager struct {
 	oauthKits map[string][]tools.AuthScheme
 	creds     map[string]*liveCred // account id → loaded credential
 	lists     map[string]listEntry // toolkit → accounts
+	// connected caches Connected's answer for selectionTTL; connectedAt zero means none.
+	connected   map[string]bool
+	connectedAt time.Time
 	// client is used for OAuth token requests; nil is http.DefaultClient.
 	client   *http.Client
 	inflight *flows
@@ -221,9 +224,40 @@ func (m *Manager) invalidate(toolkit, id string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.lists, toolkit)
+	m.connectedAt = time.Time{}
 	if id != "" {
 		delete(m.creds, id)
 	}
+}
+
+// Connected returns the toolkits whose calls carry the user's own credentials: those with an ACTIVE connected
+// account and those with credentials in the config ([auth.SLUG] other than NO_AUTH). The tool search prefers them
+// when a query names no app. The answer is cached for selectionTTL, like the account lists.
+func (m *Manager) Connected(ctx context.Context, user string) (map[string]bool, error) {
+	if user != "" && user != m.user {
+		return m.static.Connected(ctx, user)
+	}
+	m.mu.Lock()
+	if !m.connectedAt.IsZero() && time.Since(m.connectedAt) < selectionTTL {
+		set := m.connected
+		m.mu.Unlock()
+		return set, nil
+	}
+	m.mu.Unlock()
+	list, err := m.db.ConnectedAccounts(ctx, m.user, "")
+	if err != nil {
+		return nil, err
+	}
+	set, _ := m.static.Connected(ctx, user)
+	for _, a := range list {
+		if a.Status == store.AccountActive {
+			set[a.Toolkit] = true
+		}
+	}
+	m.mu.Lock()
+	m.connected, m.connectedAt = set, time.Now()
+	m.mu.Unlock()
+	return set, nil
 }
 
 // accounts returns the user's accounts on toolkit, most recently connected first, cached for selectionTTL.

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -270,4 +271,48 @@ func openDB(tb testing.TB, state string) (*store.DB, error) {
 		tb.Cleanup(func() { db.Close() })
 	}
 	return db, err
+}
+
+// TestConnected: the toolkits the search prefers are those with an ACTIVE account or credentials in the config,
+// not NO_AUTH ones; a new or removed account shows at once.
+func TestConnected(t *testing.T) {
+	t.Setenv("TM_TEST_GH_TOKEN", "ghp-test")
+	f := newManagerFixture(t)
+	cfg := &config.Config{Auth: map[string]config.Auth{
+		"github": {Scheme: "BEARER_TOKEN", Token: "env:TM_TEST_GH_TOKEN"},
+		"hn":     {Scheme: "NO_AUTH"},
+	}}
+	pet := &tools.Toolkit{Slug: "petstore", AuthSchemes: []tools.AuthScheme{{Scheme: tools.SchemeAPIKey, In: "header", Name: "X-Api-Key"}}}
+	m := f.manager(t, cfg, pet)
+	ctx := t.Context()
+	check := func(want ...string) {
+		t.Helper()
+		set, err := m.Connected(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for slug, ok := range set {
+			if ok {
+				got = append(got, slug)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("connected %v, want %v", got, want)
+		}
+	}
+	check("github")
+	acct, err := m.ConnectSecret(ctx, "petstore", "", tools.SchemeAPIKey, "", "pet-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("github", "petstore")
+	if err := m.Remove(ctx, acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	check("github")
+	if set, err := m.Connected(ctx, "bob"); err != nil || !set["github"] || len(set) != 1 {
+		t.Fatalf("another user: %v, %v; want the config's credentials only", set, err)
+	}
 }

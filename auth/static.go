@@ -180,6 +180,17 @@ func (c *credential) refOf() string {
 	return c.cfg.Token
 }
 
+// Connected returns the toolkits whose credentials the config holds ([auth.SLUG] other than NO_AUTH).
+func (s *Static) Connected(context.Context, string) (map[string]bool, error) {
+	set := map[string]bool{}
+	for slug, c := range s.creds {
+		if c.cfg.Scheme != tools.SchemeNoAuth {
+			set[slug] = true
+		}
+	}
+	return set, nil
+}
+
 // Status says whether tk's calls will carry credentials.
 func (s *Static) Status(ctx context.Context, user string, tk *tools.Toolkit) (active bool, status, message string) {
 	if c, ok := s.creds[tk.Slug]; ok {

@@ -56,7 +56,8 @@ func newToolsCmd(g *globals) *cobra.Command {
 		Use:   "search QUERY",
 		Short: "Search tools with the engine COMPOSIO_SEARCH_TOOLS uses",
 		Long: "Search tools with the engine COMPOSIO_SEARCH_TOOLS uses: words of the query (any form: \"delete\", " +
-			"\"get rid of\"), synonyms (PR, ticket, repo), the app it names, and the kind of operation it asks for.",
+			"\"get rid of\"), synonyms (PR, ticket, repo), the app it names, and the kind of operation it asks for. " +
+			"When the query names no app, the toolkits you have connected come first among near matches.",
 		Args: cobra.MinimumNArgs(1),
 		PreRunE: func(*cobra.Command, []string) error {
 			if limit < 1 || limit > 100 {
@@ -72,7 +73,12 @@ func newToolsCmd(g *globals) *cobra.Command {
 				}
 				allow = func(t *tools.Tool) bool { return strings.EqualFold(t.Toolkit, searchKit) }
 			}
-			hits := cat.Index().Search(strings.Join(args, " "), allow, limit)
+			// As for the agent: a query that names no app prefers the toolkits the user has connected.
+			var prefer func(string) bool
+			if set, err := e.auth.Connected(cmd.Context(), e.user); err == nil && len(set) > 0 {
+				prefer = func(toolkit string) bool { return set[toolkit] }
+			}
+			hits := cat.Index().SearchPreferring(strings.Join(args, " "), allow, prefer, limit)
 			if asJSON {
 				rows := make([]map[string]any, len(hits))
 				for i, h := range hits {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -153,5 +154,31 @@ func TestLookupPath(t *testing.T) {
 		if got := lookupPath(data, tt.path); got != tt.want {
 			t.Errorf("lookupPath(%q) = %q, want %q", tt.path, got, tt.want)
 		}
+	}
+}
+
+// TestSearchPrefersConnectedToolkits: once the user has connected GitHub, "create an issue" (no app named) puts
+// GitHub's tool first; before, another tracker's came first.
+func TestSearchPrefersConnectedToolkits(t *testing.T) {
+	api, _ := githubUserAPI(t, "ghp_valid", "octocat")
+	s, m, _ := labelFixture(t, api.URL)
+	ctx := context.Background()
+	rank := func() int {
+		t.Helper()
+		res, err := s.Search(ctx, SearchRequest{Queries: []SearchQuery{{UseCase: "create an issue"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Index(res.Results[0].PrimaryToolSlugs, "GITHUB_CREATE_ISSUE") + 1
+	}
+	before := rank()
+	if before == 1 {
+		t.Fatal("GITHUB_CREATE_ISSUE is already first with nothing connected: the test's premise no longer holds")
+	}
+	if _, err := m.ConnectSecret(ctx, "github", "", tools.SchemeBearerToken, "", "ghp_valid"); err != nil {
+		t.Fatal(err)
+	}
+	if after := rank(); after != 1 {
+		t.Fatalf("GITHUB_CREATE_ISSUE ranks %d with GitHub connected (%d before), want 1", after, before)
 	}
 }

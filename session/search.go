@@ -61,6 +61,9 @@ type ConnectionStatus struct {
 // Connections reports whether a toolkit's calls will carry credentials; the auth package implements it.
 type Connections interface {
 	Status(ctx context.Context, user string, tk *tools.Toolkit) (active bool, status, message string)
+	// Connected returns the toolkits the user has connected (an ACTIVE account, or credentials in the config).
+	// The search prefers their tools when a query names no app.
+	Connected(ctx context.Context, user string) (map[string]bool, error)
 }
 
 // SearchResult is the output of a tool search.
@@ -121,6 +124,7 @@ func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 		return s.filter.Allows(t) && (len(req.Toolkits) == 0 || slices.ContainsFunc(req.Toolkits, func(x string) bool { return strings.EqualFold(x, t.Toolkit) }))
 	}
 	ix := cat.Index()
+	prefer := s.connectedToolkits(ctx)
 	out := &SearchResult{Results: make([]QueryResult, len(req.Queries)), ToolSchemas: map[string]ToolSchema{}}
 	restricted := make([][]string, len(req.Queries))
 	g, _ := errgroup.WithContext(ctx)
@@ -134,7 +138,7 @@ func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 			// and the good ones its filter hides. A tool's score does not depend on which others are allowed, so
 			// the allowed hits of the unfiltered ranking are the filtered ranking; only when too few of them are
 			// allowed does a filtered search look deeper.
-			all := ix.Search(text, nil, limit+3)
+			all := ix.SearchPreferring(text, nil, prefer, limit+3)
 			var hits []tools.Hit
 			for _, h := range all {
 				if len(hits) < limit && allow(h.Tool) {
@@ -142,7 +146,7 @@ func (s *Session) Search(ctx context.Context, req SearchRequest) (*SearchResult,
 				}
 			}
 			if len(hits) < limit && len(all) == limit+3 {
-				hits = ix.Search(text, allow, limit)
+				hits = ix.SearchPreferring(text, allow, prefer, limit)
 			}
 			out.Results[i] = s.queryResult(i, q, hits)
 			// Good hits the filter hides are named so the agent is not misled into thinking they do not exist.
@@ -262,6 +266,22 @@ func trimToBudget(out *SearchResult) {
 		ts.InputSchema, ts.HasFullSchema = nil, false
 		out.ToolSchemas[drop] = ts
 	}
+}
+
+// connectedToolkits is the search's preference: the toolkits the user has connected, nil when unknown.
+func (s *Session) connectedToolkits(ctx context.Context) func(toolkit string) bool {
+	if s.connections == nil {
+		return nil
+	}
+	set, err := s.connections.Connected(ctx, s.user)
+	if err != nil {
+		s.log.Warn("connected toolkits unknown; searching without preferring them", "err", err)
+		return nil
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return func(toolkit string) bool { return set[toolkit] }
 }
 
 func (s *Session) connectionStatus(ctx context.Context, tk *tools.Toolkit) ConnectionStatus {
