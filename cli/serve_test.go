@@ -15,7 +15,8 @@ func gcSettings() (percent int, limit int64) {
 // TestPauseGC: collection is off within the limit until done has been called n times, then the settings found
 // come back; without the calls they come back after atMost.
 func TestPauseGC(t *testing.T) {
-	t.Cleanup(func() { debug.SetGCPercent(debug.SetGCPercent(100)) }) // settings to restore even under GOGC=off
+	orig := debug.SetGCPercent(100) // a setting to restore, even when the tests run under GOGC=off
+	t.Cleanup(func() { debug.SetGCPercent(orig) })
 	percent, limit := gcSettings()
 	done := pauseGC(32<<20, time.Hour, 2)
 	if p, l := gcSettings(); p != -1 || l != 32<<20 {
