@@ -288,13 +288,15 @@ func (c *Client) start(done chan struct{}) {
 			killGroup(cmd.Process.Pid, c.cfg.StopGrace)
 		}
 	}
-	close(done)
 	switch {
 	case err == nil:
 		c.emit(StateRunning, nil)
 	case !closed:
 		c.emit(StateFailed, err)
 	}
+	// Released after the state is recorded, so whoever waited for this start (a catalog load that doctor then
+	// reports on) reads the state it ended in.
+	close(done)
 }
 
 // connect starts the process (or opens the HTTP session) and initializes it, bounded by StartTimeout.

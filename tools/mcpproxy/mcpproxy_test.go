@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -397,5 +398,23 @@ func TestHungResolveBoundedByStartTimeout(t *testing.T) {
 	case <-resolving:
 	default:
 		t.Fatal("the reference was never looked up")
+	}
+}
+
+// TestStateRecordedBeforeWaitersReturn: a caller that waited for a start returns after OnState has recorded how
+// the start ended, so what it reads next (doctor reads the recorded state) is that outcome.
+func TestStateRecordedBeforeWaitersReturn(t *testing.T) {
+	var recorded atomic.Value
+	c := New(Config{Toolkit: "broken", Command: filepath.Join(t.TempDir(), "no-such-server"), StartTimeout: time.Second,
+		OnState: func(state string, err error) {
+			time.Sleep(100 * time.Millisecond) // a slow store
+			recorded.Store(state)
+		}})
+	defer c.Close()
+	if _, err := c.List(ctxT(t)); err == nil {
+		t.Fatal("a missing command started")
+	}
+	if got, _ := recorded.Load().(string); got != StateFailed {
+		t.Fatalf("when the call returned, the recorded state was %q, want %q", got, StateFailed)
 	}
 }
