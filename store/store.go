@@ -127,6 +127,11 @@ func migrateFile(ctx context.Context, abs string) error {
 		if errors.As(err, &tooNew) {
 			return err
 		}
+		if isDamaged(err) {
+			return fmt.Errorf("open store %s: %w; the file is not a toolmux state database or is damaged: move it aside to "+
+				"start a new one (its sessions, execution log and connected accounts are lost; reconnect with `toolmux connect`), "+
+				"or pass --state-dir to use another directory", abs, err)
+		}
 		return fmt.Errorf("open store %s: %w", abs, err)
 	}
 	return nil
@@ -261,6 +266,16 @@ func isForeignKeyError(err error) bool {
 }
 
 // isBusy reports whether err is SQLite's SQLITE_BUSY, with any extended code.
+// isDamaged reports SQLite's "not a database" and "database disk image is malformed".
+func isDamaged(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == sqlite3.SQLITE_NOTADB || code == sqlite3.SQLITE_CORRUPT
+}
+
 func isBusy(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY

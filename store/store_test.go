@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -459,5 +460,26 @@ func TestOpenInBackgroundNewerSchema(t *testing.T) {
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenDamagedFile: a state file that is not a SQLite database is refused with the fix, and left as it was.
+func TestOpenDamagedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	junk := bytes.Repeat([]byte("not a database "), 1000)
+	if err := os.WriteFile(path, junk, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(t.Context(), path)
+	if err == nil {
+		t.Fatal("opened a file of junk")
+	}
+	for _, want := range []string{path, "not a toolmux state database or is damaged", "move it aside", "--state-dir"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if got, _ := os.ReadFile(path); !bytes.Equal(got, junk) {
+		t.Error("the damaged file was changed")
 	}
 }
