@@ -32,7 +32,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// OnInitialized runs when the client completes the handshake (the server starts the catalog load there).
 	OnInitialized func()
-	// OnFirstToolsList runs once, in its own goroutine, when the first tools/list has been answered.
+	// OnFirstToolsList runs once, in its own goroutine, when the first tools/list has been handled (its answer is on
+	// its way to the client).
 	OnFirstToolsList func()
 }
 
