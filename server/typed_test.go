@@ -99,7 +99,9 @@ func FuzzSearchArguments(f *testing.F) {
 	}
 	o := newTypedOracle[searchIn](f, &schema)
 	resolved := o.resolved(f)
-	decode := func(raw json.RawMessage) (searchIn, *mcp.CallToolResult) { return decodeArguments[searchIn](raw, resolved) }
+	decode := func(raw json.RawMessage) (searchIn, *mcp.CallToolResult) {
+		return decodeArguments[searchIn](raw, resolved)
+	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		if !json.Valid([]byte(raw)) || len(raw) > 4096 {
 			return // the JSON-RPC layer refuses it before any handler
