@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	verbose := fl.Bool("v", false, "print every query toolmux ranks below 5, with the top results")
 	paramsFlag := fl.String("p", "", "override ranking constants: Name=value,... (see tools.SearchParams)")
 	rounds := fl.Int("rounds", 30, "latency rounds over all queries")
-	one := fl.String("q", "", "only run this query on the eval catalog and explain the top results")
+	one := fl.String("q", "", "only run this query on the eval catalog (with -scale, the catalog at that scale; with -prefer, as that user) and explain the top results")
 	why := fl.String("why", "", "with -q: also explain these slugs (comma-separated)")
 	mcpCalls := fl.Int("mcp", 50, "calls of COMPOSIO_SEARCH_TOOLS (7 queries each) through the built binary over MCP (0 skips)")
 	preferFlag := fl.String("prefer", "", "search every file as a user who has connected these toolkits (comma-separated slugs)")
@@ -141,10 +141,28 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	baseTools := catalogTools(kits, base)
 	if *one != "" {
-		// The eval catalog only: the own and held-out specs are not for looking into.
-		ix := tools.NewIndexWith(baseTools, params)
+		// The eval catalog only (with -scale, plus that many APIs.guru documents): the own and held-out specs are not
+		// for looking into.
+		cat := baseTools
+		if *scale > 0 {
+			extra, err := guruSpecs(guru, *scale)
+			if err != nil {
+				return err
+			}
+			more, err := importAll(ctx, extra)
+			if err != nil {
+				return err
+			}
+			cat = slices.Clone(baseTools)
+			for _, s := range extra {
+				if tk := more[s.slug]; tk != nil {
+					cat = append(cat, tk.Tools...)
+				}
+			}
+		}
+		ix := tools.NewIndexWith(cat, params)
 		slugs := strings.Split(*why, ",")
-		for i, h := range ix.Search(*one, nil, 10) {
+		for i, h := range ix.SearchPreferring(*one, nil, prefer, 10) {
 			fmt.Fprintf(stdout, "%2d %.3f %s\n", i+1, h.Score, h.Tool.Slug)
 			if i < 3 {
 				slugs = append(slugs, h.Tool.Slug)
