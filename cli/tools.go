@@ -74,10 +74,7 @@ func newToolsCmd(g *globals) *cobra.Command {
 				allow = func(t *tools.Tool) bool { return strings.EqualFold(t.Toolkit, searchKit) }
 			}
 			// As for the agent: a query that names no app prefers the toolkits the user has connected.
-			var prefer func(string) bool
-			if set, err := e.auth.Connected(cmd.Context(), e.user); err == nil && len(set) > 0 {
-				prefer = func(toolkit string) bool { return set[toolkit] }
-			}
+			prefer, _ := e.auth.Connected(cmd.Context(), e.user) // unknown (nil): no preference
 			hits := cat.Index().SearchPreferring(strings.Join(args, " "), allow, prefer, limit)
 			if asJSON {
 				rows := make([]map[string]any, len(hits))

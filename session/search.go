@@ -269,7 +269,7 @@ func trimToBudget(out *SearchResult) {
 }
 
 // connectedToolkits is the search's preference: the toolkits the user has connected, nil when unknown.
-func (s *Session) connectedToolkits(ctx context.Context) func(toolkit string) bool {
+func (s *Session) connectedToolkits(ctx context.Context) map[string]bool {
 	if s.connections == nil {
 		return nil
 	}
@@ -278,10 +278,7 @@ func (s *Session) connectedToolkits(ctx context.Context) func(toolkit string) bo
 		s.log.Warn("connected toolkits unknown; searching without preferring them", "err", err)
 		return nil
 	}
-	if len(set) == 0 {
-		return nil
-	}
-	return func(toolkit string) bool { return set[toolkit] }
+	return set
 }
 
 func (s *Session) connectionStatus(ctx context.Context, tk *tools.Toolkit) ConnectionStatus {

@@ -603,9 +603,9 @@ func (ix *Index) Search(text string, allow func(*Tool) bool, limit int) []Hit {
 	return ix.SearchPreferring(text, allow, nil, limit)
 }
 
-// SearchPreferring is Search with the toolkits prefer accepts (the ones the user has connected) preferred when the
-// query names no app: their tools' scores are multiplied by SearchParams.Preferred. A nil prefer prefers none.
-func (ix *Index) SearchPreferring(text string, allow func(*Tool) bool, prefer func(toolkit string) bool, limit int) []Hit {
+// SearchPreferring is Search with the toolkits in prefer (the ones the user has connected) preferred when the
+// query names no app: their tools' scores are multiplied by SearchParams.Preferred. An empty prefer prefers none.
+func (ix *Index) SearchPreferring(text string, allow func(*Tool) bool, prefer map[string]bool, limit int) []Hit {
 	if limit <= 0 || len(ix.tools) == 0 {
 		return nil
 	}
@@ -707,17 +707,17 @@ func (ix *Index) SearchPreferring(text string, allow func(*Tool) bool, prefer fu
 }
 
 // rank applies coverage, class, app, per-toolkit and prior factors to the accumulated scores and keeps the best.
-func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, prefer func(string) bool, limit int) []Hit {
+func (ix *Index) rank(q query, sc *scratch, allow func(*Tool) bool, prefer map[string]bool, limit int) []Hit {
 	p := ix.params
 	named := make(map[int32]bool, len(q.kits))
 	for _, k := range q.kits {
 		named[k] = true
 	}
 	var preferred []bool // by toolkit
-	if prefer != nil && len(named) == 0 && p.Preferred != 1 {
+	if len(prefer) > 0 && len(named) == 0 && p.Preferred != 1 {
 		preferred = make([]bool, len(ix.kits))
 		for k, slug := range ix.kits {
-			preferred[k] = prefer(slug)
+			preferred[k] = prefer[slug]
 		}
 	}
 	scores := make([]float32, 0, len(sc.touched))

@@ -725,14 +725,14 @@ func TestSearchPrefersConnected(t *testing.T) {
 		httpTool("gamma", "send_email", "POST", "/mail/send", "Send an email", "Sends an email message to recipients."),
 	}
 	ix := NewIndex(ts)
-	top := func(query string, prefer func(string) bool) string {
+	top := func(query string, prefer map[string]bool) string {
 		hits := ix.SearchPreferring(query, nil, prefer, 3)
 		if len(hits) == 0 {
 			t.Fatalf("%q: no hits", query)
 		}
 		return hits[0].Tool.Slug
 	}
-	prefer := func(kit string) bool { return kit == "beta" }
+	prefer := map[string]bool{"beta": true}
 	neutral := top("send a message to the channel", nil)
 	if neutral != "ALPHA_SEND_MESSAGE" {
 		t.Fatalf("without a preference the top tool is %s, want ALPHA_SEND_MESSAGE (the test's premise)", neutral)

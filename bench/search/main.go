@@ -71,7 +71,7 @@ type searcher interface {
 
 type toolmuxSearcher struct {
 	ix     *tools.Index
-	prefer func(toolkit string) bool // the toolkits the user has connected; nil: none
+	prefer map[string]bool // the toolkits the user has connected; nil: none
 }
 
 func (s toolmuxSearcher) search(q string, limit int) []string {
@@ -292,8 +292,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// preferring is the toolkits of a comma-separated list, as a search's prefer function; nil for an empty list.
-func preferring(list string) func(string) bool {
+// preferring is the toolkits of a comma-separated list, as a search's prefer set; nil for an empty list.
+func preferring(list string) map[string]bool {
 	if list == "" {
 		return nil
 	}
@@ -301,7 +301,7 @@ func preferring(list string) func(string) bool {
 	for _, slug := range strings.Split(list, ",") {
 		set[strings.TrimSpace(slug)] = true
 	}
-	return func(toolkit string) bool { return set[toolkit] }
+	return set
 }
 
 // repoRoot finds the module root through `go env GOMOD`, falling back to walking up from the working directory.
