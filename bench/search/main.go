@@ -145,19 +145,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		// for looking into.
 		cat := baseTools
 		if *scale > 0 {
-			extra, err := guruSpecs(guru, *scale)
-			if err != nil {
+			if cat, _, _, err = withGuruDocs(ctx, guru, *scale, baseTools); err != nil {
 				return err
-			}
-			more, err := importAll(ctx, extra)
-			if err != nil {
-				return err
-			}
-			cat = slices.Clone(baseTools)
-			for _, s := range extra {
-				if tk := more[s.slug]; tk != nil {
-					cat = append(cat, tk.Tools...)
-				}
 			}
 		}
 		ix := tools.NewIndexWith(cat, params)
@@ -242,25 +231,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 
 	if *scale > 0 {
-		extra, err := guruSpecs(guru, *scale)
+		scaled, docs, importTime, err := withGuruDocs(ctx, guru, *scale, baseTools)
 		if err != nil {
 			return err
 		}
-		start := time.Now()
-		more, err := importAll(ctx, extra)
-		if err != nil {
-			return err
-		}
-		var scaled []*tools.Tool
-		scaled = append(scaled, baseTools...)
-		docs := 0
-		for _, s := range extra {
-			if tk := more[s.slug]; tk != nil {
-				scaled = append(scaled, tk.Tools...)
-				docs++
-			}
-		}
-		importTime := time.Since(start)
 		ss := measure(scaled, params, allQueries, max(*rounds/3, 3))
 		ix := tools.NewIndexWith(scaled, params)
 		var r5, r5Connected []string
@@ -290,6 +264,29 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// withGuruDocs is base plus the tools of the n largest APIs.guru documents (guruSpecs), with the number of documents
+// imported and how long their import took.
+func withGuruDocs(ctx context.Context, guru string, n int, base []*tools.Tool) (cat []*tools.Tool, docs int, took time.Duration, err error) {
+	extra, err := guruSpecs(guru, n)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	start := time.Now()
+	more, err := importAll(ctx, extra)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	took = time.Since(start)
+	cat = slices.Clone(base)
+	for _, s := range extra {
+		if tk := more[s.slug]; tk != nil {
+			cat = append(cat, tk.Tools...)
+			docs++
+		}
+	}
+	return cat, docs, took, nil
 }
 
 // preferring is the toolkits of a comma-separated list, as a search's prefer set; nil for an empty list.
