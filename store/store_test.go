@@ -229,22 +229,29 @@ func TestOpenRelativePath(t *testing.T) {
 	}
 }
 
-func TestOpenRefusesNewerSchema(t *testing.T) {
+// newerSchemaFile makes a state file as a toolmux newer than this one would leave it: schema version newer.
+func newerSchemaFile(t *testing.T, newer int) string {
+	t.Helper()
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "state.db")
 	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer := SchemaVersion() + 3
 	if _, err := db.sql.ExecContext(ctx, "PRAGMA user_version = "+itoa(newer)); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
 
-	_, err = Open(ctx, path)
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := t.Context()
+	newer := SchemaVersion() + 3
+	path := newerSchemaFile(t, newer)
+	_, err := Open(ctx, path)
 	var tooNew *SchemaTooNewError
 	if !errors.As(err, &tooNew) {
 		t.Fatalf("Open of a newer schema: err = %v, want a *SchemaTooNewError", err)
@@ -437,17 +444,7 @@ func TestOpenInBackground(t *testing.T) {
 // TestOpenInBackgroundNewerSchema: the migration's error reaches Ready and every query, and Close still works.
 func TestOpenInBackgroundNewerSchema(t *testing.T) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "state.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.sql.ExecContext(ctx, "PRAGMA user_version = "+itoa(SchemaVersion()+1)); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	db, err = OpenInBackground(ctx, path)
+	db, err := OpenInBackground(ctx, newerSchemaFile(t, SchemaVersion()+1))
 	if err != nil {
 		t.Fatalf("OpenInBackground: %v (the schema is checked in the background)", err)
 	}
