@@ -42,6 +42,7 @@ func managedSession(t *testing.T, o session.Options) (*session.Session, *auth.Ma
 	m := auth.NewManager(auth.ManagerOptions{DB: db, Secrets: secrets, User: "u", Config: cfg})
 	t.Cleanup(func() { m.ConnectServer().Close() })
 	future := session.LoadCatalogAsync(ctx, session.CatalogOptions{Config: cfg, DB: db, StateDir: dir, Auth: m})
+	t.Cleanup(func() { _ = future.Close(context.Background()) }) // the load writes the catalog cache into dir
 	o.Name, o.UserID, o.StateDir = "t", "u", dir
 	o.Execution, o.Workbench, o.Connections = cfg.Execution, cfg.Workbench, m
 	sess, err := session.Open(ctx, db, future, o)

@@ -70,6 +70,7 @@ func newSession(t testing.TB, adjust func(*config.Config), o session.Options) *s
 	t.Cleanup(func() { db.Close() })
 	static := auth.NewStatic(cfg.Auth)
 	future := session.LoadCatalogAsync(ctx, session.CatalogOptions{Config: cfg, DB: db, StateDir: dir, Auth: static})
+	t.Cleanup(func() { _ = future.Close(context.Background()) }) // the load writes the catalog cache into dir
 	o.Name, o.UserID, o.StateDir = "t", "u", dir
 	o.Execution, o.Workbench, o.Connections = cfg.Execution, cfg.Workbench, static
 	sess, err := session.Open(ctx, db, future, o)
